@@ -1,0 +1,210 @@
+# rt: `make <board>_defconfig && make` builds build/<board>/rt (static,
+# stripped, for the board's CPU) and build/<board>/mkimage (for this host).
+# `make help` lists the rest.
+
+.DEFAULT_GOAL := all
+VERSION := 0.1.0
+PY := /usr/bin/python3
+RT_CACHE ?= $(HOME)/.cache/rt
+export RT_CACHE
+
+BOARDS := $(patsubst boards/%/board.mk,%,$(wildcard boards/*/board.mk))
+# The current board is the last one given to <board>_defconfig.
+BOARD ?= $(shell cat build/.board 2>/dev/null || echo qemu-armv7)
+ifeq ($(filter $(BOARD),$(BOARDS)),)
+$(error unknown board '$(BOARD)'; boards: $(BOARDS))
+endif
+export BOARD
+O ?= build/$(BOARD)
+CONFIG := $(O)/.config
+KCONF := KCONFIG_CONFIG=$(CONFIG) BOARD=$(BOARD) $(PY) -m
+
+include boards/$(BOARD)/board.mk
+
+# `make V=1` shows the commands.
+Q := $(if $(V),,@)
+GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+
+# --- configuration ---------------------------------------------------------
+
+NOCONFIG_GOALS := help setup clean distclean lint %_defconfig
+ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
+-include $(CONFIG)
+endif
+
+%_defconfig:
+	@test -f boards/$*/board.mk || { echo "no board '$*'; boards: $(BOARDS)" >&2; exit 1; }
+	@mkdir -p build/$*
+	@KCONFIG_CONFIG=build/$*/.config BOARD=$* $(PY) -m defconfig --kconfig Kconfig boards/$*/defconfig >/dev/null
+	@echo $* > build/.board
+	@echo "configured build/$*/.config for board $*"
+
+$(CONFIG): Kconfig boards/$(BOARD)/defconfig
+	@mkdir -p $(O)
+	@if [ -f $@ ]; then $(KCONF) olddefconfig Kconfig >/dev/null; \
+	 else $(KCONF) defconfig --kconfig Kconfig boards/$(BOARD)/defconfig >/dev/null; fi
+	@touch $@
+
+menuconfig: | $(CONFIG)
+	$(KCONF) menuconfig Kconfig
+olddefconfig: | $(CONFIG)
+	$(KCONF) olddefconfig Kconfig
+savedefconfig: | $(CONFIG)
+	$(KCONF) savedefconfig --kconfig Kconfig --out $(O)/defconfig
+	@echo "wrote $(O)/defconfig (copy it to boards/$(BOARD)/defconfig to keep it)"
+# Everything optional off: the smallest rt (what `make sizes` starts from).
+allnoconfig:
+	@mkdir -p $(O)
+	@$(KCONF) allnoconfig Kconfig >/dev/null
+
+$(O)/config.h: $(CONFIG)
+	@$(KCONF) genconfig --header-path $@.tmp Kconfig
+	@{ cat $@.tmp; \
+	   echo '#define RT_VERSION "$(VERSION)"'; \
+	   echo '#define RT_GIT_REV "$(GIT_REV)"'; \
+	   echo '#define RT_ARCH "$(ARCH)"'; } > $@.new && rm -f $@.tmp
+	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
+
+# --- toolchain -------------------------------------------------------------
+
+SYSROOT := $(RT_CACHE)/$(ARCH)
+HOSTROOT := $(RT_CACHE)/x86_64
+UNITROOT := $(RT_CACHE)/host
+CC_T := $(SYSROOT)/bin/cc
+CC_H := $(HOSTROOT)/bin/cc
+STRIP_T := $(TRIPLE)-strip
+
+ifeq ($(CONFIG_DEBUG),y)
+OPT := -O0 -g
+STRIP_CMD := cp
+else
+OPT := -Os
+STRIP_CMD := $(STRIP_T) --strip-all -R .comment -R .note.gnu.build-id
+endif
+WERROR ?= -Werror
+WARN := -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wvla -Wformat=2 -Wno-format-nonliteral
+BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -ffunction-sections -fdata-sections \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables -fno-ident \
+	-fstack-protector-strong -MMD -MP
+CFLAGS_T := $(BASE_CFLAGS) $(OPT) $(BOARD_CFLAGS) -I$(O) -Irt
+LDFLAGS_T := -static -Wl,--gc-sections -Wl,-z,noexecstack -Wl,--build-id=none $(BOARD_LDFLAGS)
+
+# Dependencies are built once per architecture into $(RT_CACHE).
+$(sort $(SYSROOT) $(HOSTROOT) $(UNITROOT)):
+	@mkdir -p $@
+$(addsuffix /.complete,$(sort $(SYSROOT) $(HOSTROOT) $(UNITROOT))): boards/deps.sh
+	@sh boards/deps.sh $(notdir $(patsubst %/,%,$(dir $@)))
+
+# --- what goes into rt and mkimage ----------------------------------------
+
+# Modules every build has; features add theirs below.
+rt-y := main.o cli.o err.o
+LIBS-y :=
+LIBS-$(CONFIG_SIGNATURES) += -lbearssl
+LIBS-$(CONFIG_GZIP) += -lz
+
+# Modules mkimage shares with rt (never including config.h).
+mkimage-rt := err.o
+mkimage-y := main.o
+
+RT_OBJS := $(addprefix $(O)/obj/rt/,$(rt-y))
+MK_OBJS := $(addprefix $(O)/obj/host/mkimage/,$(mkimage-y)) $(addprefix $(O)/obj/host/rt/,$(mkimage-rt))
+
+all: $(O)/rt $(O)/mkimage
+rt: $(O)/rt
+mkimage: $(O)/mkimage
+
+$(O)/obj/rt/%.o: rt/%.c $(O)/config.h | $(SYSROOT)/.complete
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC_T) $(CFLAGS_T) -c -o $@ $<
+
+$(O)/rt: $(RT_OBJS) | $(SYSROOT)/.complete
+	$(Q)$(CC_T) $(CFLAGS_T) $(LDFLAGS_T) -o $@.unstripped $(RT_OBJS) $(sort $(LIBS-y))
+	$(Q)$(STRIP_CMD) $@.unstripped $(if $(filter cp,$(STRIP_CMD)),,-o) $@
+	@ls -l $@ | awk '{ print "  rt for $(BOARD): " $$5 " bytes" }'
+
+CFLAGS_H := $(BASE_CFLAGS) -Os -I$(O) -Irt -Imkimage
+$(O)/obj/host/%.o: %.c $(O)/config.h | $(HOSTROOT)/.complete
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(CC_H) $(CFLAGS_H) -c -o $@ $<
+
+$(O)/mkimage: $(MK_OBJS) | $(HOSTROOT)/.complete
+	$(Q)$(CC_H) $(CFLAGS_H) -static -Wl,--gc-sections -s -o $@ $(MK_OBJS) -lbearssl -lz
+
+-include $(RT_OBJS:.o=.d) $(MK_OBJS:.o=.d)
+
+# --- tests -----------------------------------------------------------------
+
+# Unit tests: native glibc build with sanitizers, every module but main.c,
+# against the current configuration (`make test` uses x86_64's).
+UNIT := build/unit
+UNIT_SRCS := $(filter-out rt/main.c,$(wildcard rt/*.c))
+UNIT_OBJS := $(patsubst rt/%.c,$(UNIT)/obj/%.o,$(UNIT_SRCS))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(UNIT)/%,$(wildcard tests/unit/test_*.c))
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+UNIT_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -g -O1 $(SAN) -I$(O) -Irt \
+	-I$(UNITROOT)/include -MMD -MP
+
+$(UNIT)/obj/%.o: rt/%.c $(O)/config.h | $(UNITROOT)/.complete
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  UNITCC  $@")
+	$(Q)gcc $(UNIT_CFLAGS) -c -o $@ $<
+$(UNIT)/librt.a: $(UNIT_OBJS)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+$(UNIT)/test_%: tests/unit/test_%.c tests/unit/tap.h $(UNIT)/librt.a
+	@$(if $(Q),echo "  UNITLD  $@")
+	$(Q)gcc $(UNIT_CFLAGS) -o $@ $< $(UNIT)/librt.a -L$(UNITROOT)/lib -lbearssl -lz
+-include $(UNIT_OBJS:.o=.d)
+
+unit: $(UNIT_TESTS)
+
+# Boards whose rt the test suite runs (the foreign ones under qemu-user).
+TEST_BOARDS := x86_64 qemu-armv7 qemu-mipsel qemu-aarch64
+
+test: setup-check
+	@for b in $(TEST_BOARDS); do \
+	   $(MAKE) --no-print-directory BOARD=$$b O=build/$$b all || exit 1; done
+	@$(MAKE) --no-print-directory BOARD=x86_64 O=build/x86_64-min min-config all
+	@$(MAKE) --no-print-directory BOARD=x86_64 unit
+	@prove --timer --exec '' $(UNIT_TESTS) tests/integration/*.t
+
+min-config:
+	@test -f $(CONFIG) || { mkdir -p $(O) && $(KCONF) allnoconfig Kconfig >/dev/null; }
+
+# --- setup, sizes, lint ------------------------------------------------------
+
+setup:
+	@sh boards/setup.sh
+setup-check:
+	@sh boards/setup.sh --quiet
+
+sizes:
+	@sh boards/sizes.sh
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability \
+		--inline-suppr -D__linux__ -Irt rt mkimage
+	clang-tidy --quiet $(wildcard rt/*.c mkimage/*.c) -- -std=gnu11 -D_GNU_SOURCE \
+		-Ibuild/x86_64 -Irt -Imkimage -I$(HOSTROOT)/include
+
+clean:
+	rm -rf build
+distclean: clean
+	rm -rf $(RT_CACHE)
+
+help:
+	@echo "make <board>_defconfig  choose a board ($(BOARDS))"
+	@echo "make menuconfig         change features of the current board ($(BOARD))"
+	@echo "make olddefconfig | savedefconfig | allnoconfig"
+	@echo "make                    build/$(BOARD)/rt and build/$(BOARD)/mkimage"
+	@echo "make test               unit, integration and qemu-user tests (runs make setup)"
+	@echo "make sizes              size of rt per board and of each feature"
+	@echo "make lint               cppcheck and clang-tidy"
+	@echo "make setup              install the Debian packages the build and tests need"
+
+.PHONY: all rt mkimage menuconfig olddefconfig savedefconfig allnoconfig unit test \
+	min-config setup setup-check sizes lint clean distclean help

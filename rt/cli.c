@@ -1,0 +1,71 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "kconfig.h"
+
+/* What this binary was built with, for `rt version` and `rt info`. */
+static const struct { const char *name; int on; } features[] = {
+	{ "init", IS_ENABLED(CONFIG_INIT) },
+	{ "gzip", IS_ENABLED(CONFIG_GZIP) },
+	{ "signatures", IS_ENABLED(CONFIG_SIGNATURES) },
+	{ "require-signature", IS_ENABLED(CONFIG_REQUIRE_SIGNATURE) },
+	{ "debug", IS_ENABLED(CONFIG_DEBUG) },
+};
+
+int rt_cli_fail(const char *verb, int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (!strcmp(verb, "rt"))
+		fprintf(stderr, "rt: %s\n", msg);
+	else
+		fprintf(stderr, "rt: %s: %s\n", verb, msg);
+	return code;
+}
+
+static int verb_version(const struct rt_opts *o, int argc, char **argv)
+{
+	size_t i;
+
+	(void)o;
+	(void)argv;
+	if (argc > 1)
+		return rt_cli_fail("version", RT_EXIT_USAGE, "takes no arguments");
+	printf("rt version %s%s%s\n", RT_VERSION, *RT_GIT_REV ? " " : "", RT_GIT_REV);
+	printf("board:    %s (%s)\n", CONFIG_BOARD, RT_ARCH);
+	printf("features:");
+	for (i = 0; i < sizeof features / sizeof features[0]; i++)
+		printf(" %c%s", features[i].on ? '+' : '-', features[i].name);
+	printf("\n");
+	return RT_EXIT_OK;
+}
+
+static const struct rt_verb verbs[] = {
+	{ "version", verb_version, "", "Show the version, board and features" },
+};
+
+const struct rt_verb *rt_cli_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+		if (!strcmp(verbs[i].name, name))
+			return &verbs[i];
+	return NULL;
+}
+
+void rt_cli_usage(int to_stderr)
+{
+	FILE *f = to_stderr ? stderr : stdout;
+	size_t i;
+
+	fprintf(f, "Usage: rt [--root DIR] [--run DIR] COMMAND [ARGS]\n\nCommands:\n");
+	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
+}
