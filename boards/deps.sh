@@ -39,7 +39,29 @@ cflags="-Os -ffunction-sections -fdata-sections $cflags"
 prefix=$cache/$arch
 stamp=$prefix/.complete
 want="$MUSL_SHA $BEARSSL_SHA $ZLIB_SHA $cflags"
+
+# Linux UAPI headers (linux/, asm/, asm-generic/) next to musl's, from
+# Debian's linux-libc-dev for the host and its -cross packages for the rest.
+headers() {
+	[ "$arch" = host ] && return 0
+	[ -f "$prefix/include/linux/version.h" ] && return 0
+	if [ "$arch" = x86_64 ]; then
+		k=/usr/include asm=/usr/include/x86_64-linux-gnu/asm
+	else
+		k=/usr/$triple/include asm=/usr/$triple/include/asm
+	fi
+	[ -f "$k/linux/version.h" ] && [ -d "$asm" ] || {
+		echo "deps: no Linux headers for $arch in $k (run 'make setup')" >&2
+		exit 1
+	}
+	cp -R "$k/linux" "$k/asm-generic" "$prefix/include/"
+	cp -R "$asm" "$prefix/include/asm"
+	[ -d "$k/mtd" ] && cp -R "$k/mtd" "$prefix/include/"
+	return 0
+}
+
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+	headers
 	exit 0
 fi
 
@@ -81,8 +103,11 @@ else
 	unpack "$MUSL_TAR" "$work/musl"
 	(cd "$work/musl" &&
 	 ./configure --target="$triple" CROSS_COMPILE="$triple-" --prefix="$prefix" \
-		--disable-shared CFLAGS="$cflags" >/dev/null &&
-	 make -j"$jobs" >/dev/null && make install >/dev/null)
+		--disable-shared CFLAGS="$cflags" &&
+	 make -j"$jobs" && make install) > "$work/musl.log" 2>&1 || {
+		tail -20 "$work/musl.log" >&2
+		exit 1
+	}
 	ldso=/lib/ld-musl.so.1   # never used: everything is static
 	sh "$work/musl/tools/musl-gcc.specs.sh" "$prefix/include" "$prefix/lib" "$ldso" \
 		> "$prefix/lib/musl-gcc.specs"
@@ -112,5 +137,6 @@ unpack "$ZLIB_TAR" "$work/zlib"
 cp "$work/zlib/libz.a" "$prefix/lib/"
 cp "$work/zlib/zlib.h" "$work/zlib/zconf.h" "$prefix/include/"
 
+headers
 rm -rf "$work"
 echo "$want" > "$stamp"
