@@ -27,7 +27,7 @@ GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 
 # --- configuration ---------------------------------------------------------
 
-NOCONFIG_GOALS := help setup clean distclean lint %_defconfig
+NOCONFIG_GOALS := help setup clean distclean %_defconfig
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(CONFIG)
 endif
@@ -39,10 +39,14 @@ endif
 	@echo $* > build/.board
 	@echo "configured build/$*/.config for board $*"
 
-$(CONFIG): Kconfig boards/$(BOARD)/defconfig
+# A build dir without a configuration starts from the board's defconfig, or
+# with DEFCONFIG=allno from everything optional off.
+DEFCONFIG ?= boards/$(BOARD)/defconfig
+$(CONFIG): Kconfig $(filter-out allno,$(DEFCONFIG))
 	@mkdir -p $(O)
 	@if [ -f $@ ]; then $(KCONF) olddefconfig Kconfig >/dev/null; \
-	 else $(KCONF) defconfig --kconfig Kconfig boards/$(BOARD)/defconfig >/dev/null; fi
+	 elif [ "$(DEFCONFIG)" = allno ]; then $(KCONF) allnoconfig Kconfig >/dev/null; \
+	 else $(KCONF) defconfig --kconfig Kconfig $(DEFCONFIG) >/dev/null; fi
 	@touch $@
 
 menuconfig: | $(CONFIG)
@@ -141,9 +145,12 @@ $(O)/mkimage: $(MK_OBJS) | $(HOSTROOT)/.complete
 # Unit tests: native glibc build with sanitizers, every module but main.c,
 # against the current configuration (`make test` uses x86_64's).
 UNIT := build/unit
-UNIT_SRCS := $(filter-out rt/main.c,$(wildcard rt/*.c))
+# In a git checkout, only committed-or-added files: work in progress in the
+# tree does not break everyone's test run.
+TRACKED = $(or $(shell git ls-files $(1) 2>/dev/null),$(wildcard $(1)))
+UNIT_SRCS := $(filter-out rt/main.c,$(call TRACKED,rt/*.c))
 UNIT_OBJS := $(patsubst rt/%.c,$(UNIT)/obj/%.o,$(UNIT_SRCS))
-UNIT_TESTS := $(patsubst tests/unit/%.c,$(UNIT)/%,$(wildcard tests/unit/test_*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(UNIT)/%,$(call TRACKED,tests/unit/test_*.c))
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -g -O1 $(SAN) -I$(O) -Irt \
 	-I$(UNITROOT)/include -MMD -MP
@@ -168,12 +175,9 @@ TEST_BOARDS := x86_64 qemu-armv7 qemu-mipsel qemu-aarch64
 test: setup-check
 	@for b in $(TEST_BOARDS); do \
 	   $(MAKE) --no-print-directory BOARD=$$b O=build/$$b all || exit 1; done
-	@$(MAKE) --no-print-directory BOARD=x86_64 O=build/x86_64-min min-config all
+	@$(MAKE) --no-print-directory BOARD=x86_64 O=build/x86_64-min DEFCONFIG=allno all
 	@$(MAKE) --no-print-directory BOARD=x86_64 unit
-	@prove --timer --exec '' $(UNIT_TESTS) tests/integration/*.t
-
-min-config:
-	@test -f $(CONFIG) || { mkdir -p $(O) && $(KCONF) allnoconfig Kconfig >/dev/null; }
+	@prove --timer --exec '' $(UNIT_TESTS) $(call TRACKED,tests/integration/*.t)
 
 # --- setup, sizes, lint ------------------------------------------------------
 
@@ -185,11 +189,12 @@ setup-check:
 sizes:
 	@sh boards/sizes.sh
 
-lint:
+LINT_SRCS = $(call TRACKED,rt/*.c) $(call TRACKED,mkimage/*.c)
+lint: $(O)/config.h
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability \
-		--inline-suppr -D__linux__ -Irt rt mkimage
-	clang-tidy --quiet $(wildcard rt/*.c mkimage/*.c) -- -std=gnu11 -D_GNU_SOURCE \
-		-Ibuild/x86_64 -Irt -Imkimage -I$(HOSTROOT)/include
+		--inline-suppr -D__linux__ -D__CPPCHECK__ -I$(O) -Irt $(LINT_SRCS)
+	clang-tidy --quiet $(LINT_SRCS) -- -std=gnu11 -D_GNU_SOURCE \
+		-I$(O) -Irt -Imkimage -I$(UNITROOT)/include
 
 clean:
 	rm -rf build
@@ -207,4 +212,4 @@ help:
 	@echo "make setup              install the Debian packages the build and tests need"
 
 .PHONY: all rt mkimage menuconfig olddefconfig savedefconfig allnoconfig unit test \
-	min-config setup setup-check sizes lint clean distclean help
+	setup setup-check sizes lint clean distclean help

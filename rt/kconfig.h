@@ -10,6 +10,10 @@
 #define RT_TAKE_SECOND(ignored, val, ...) val
 #define RT_IS_ENABLED3(junk) RT_TAKE_SECOND(junk 1, 0, 0)
 #define RT_IS_ENABLED2(val) RT_IS_ENABLED3(RT_PLACEHOLDER_##val)
+#ifdef __CPPCHECK__
+#define IS_ENABLED(opt) 1    /* its preprocessor cannot follow the trick */
+#else
 #define IS_ENABLED(opt) RT_IS_ENABLED2(opt)
+#endif
 
 #endif
