@@ -46,26 +46,35 @@ static int verb_version(const struct rt_opts *o, int argc, char **argv)
 	return RT_EXIT_OK;
 }
 
-static const struct rt_verb verbs[] = {
+const struct rt_verb rt_verbs_base[] = {
 	{ "version", verb_version, "", "Show the version, board and features" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct rt_verb *const groups[] = {
+	rt_verbs_base,
 };
 
 const struct rt_verb *rt_cli_find(const char *name)
 {
-	size_t i;
+	const struct rt_verb *v;
+	size_t g;
 
-	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		if (!strcmp(verbs[i].name, name))
-			return &verbs[i];
+	for (g = 0; g < sizeof groups / sizeof groups[0]; g++)
+		for (v = groups[g]; v->name; v++)
+			if (!strcmp(v->name, name))
+				return v;
 	return NULL;
 }
 
 void rt_cli_usage(int to_stderr)
 {
 	FILE *f = to_stderr ? stderr : stdout;
-	size_t i;
+	const struct rt_verb *v;
+	size_t g;
 
 	fprintf(f, "Usage: rt [--root DIR] [--run DIR] COMMAND [ARGS]\n\nCommands:\n");
-	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
+	for (g = 0; g < sizeof groups / sizeof groups[0]; g++)
+		for (v = groups[g]; v->name; v++)
+			fprintf(f, "  %-10s %s\n", v->name, v->help);
 }

@@ -26,6 +26,10 @@ struct rt_verb {
 	const char *help;   /* one line */
 };
 
+/* Verb tables, one per area (cli_<area>.c), each ended by { NULL }.
+ * cli.c lists them; a new area adds its table there. */
+extern const struct rt_verb rt_verbs_base[];
+
 /* NULL when there is no such verb. */
 const struct rt_verb *rt_cli_find(const char *name);
 void rt_cli_usage(int to_stderr);
