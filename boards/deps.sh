@@ -68,7 +68,10 @@ fi
 fetch() {   # fetch PKG TAR SHA: download the source package once, check it
 	if [ ! -f "$src/$2" ]; then
 		mkdir -p "$src"
-		(cd "$src" && apt-get source --download-only -qq "$1" >/dev/null 2>&1) || {
+		# The Debian revision may move on (a security update); the
+		# upstream tarball it carries is what is pinned, by checksum.
+		(cd "$src" && { apt-get source --download-only -qq "$1" ||
+			apt-get source --download-only -qq "${1%%=*}"; } >/dev/null 2>&1) || {
 			echo "deps: cannot download source package $1 (is a deb-src entry configured? run 'make setup')" >&2
 			exit 1
 		}
