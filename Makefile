@@ -27,7 +27,7 @@ GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 
 # --- configuration ---------------------------------------------------------
 
-NOCONFIG_GOALS := help setup clean distclean %_defconfig
+NOCONFIG_GOALS := help print-board setup clean distclean %_defconfig
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(CONFIG)
 endif
@@ -104,6 +104,7 @@ $(addsuffix /.complete,$(sort $(SYSROOT) $(HOSTROOT) $(UNITROOT))): boards/deps.
 
 # Modules every build has; features add theirs below.
 rt-y := main.o cli.o err.o
+rt-$(CONFIG_INIT) += init.o
 LIBS-y :=
 LIBS-$(CONFIG_SIGNATURES) += -lbearssl
 LIBS-$(CONFIG_GZIP) += -lz
@@ -177,7 +178,7 @@ test: setup-check
 	   $(MAKE) --no-print-directory BOARD=$$b O=build/$$b all || exit 1; done
 	@$(MAKE) --no-print-directory BOARD=x86_64 O=build/x86_64-min DEFCONFIG=allno all
 	@$(MAKE) --no-print-directory BOARD=x86_64 unit
-	@prove --timer --exec '' $(UNIT_TESTS) $(call TRACKED,tests/integration/*.t)
+	@prove --timer --exec '' $(UNIT_TESTS) $(call TRACKED,tests/integration/*.t) $(call TRACKED,tests/boards/*.t)
 
 # --- setup, sizes, lint ------------------------------------------------------
 
@@ -200,6 +201,13 @@ clean:
 	rm -rf build
 distclean: clean
 	rm -rf $(RT_CACHE)
+
+# The board's description for scripts: `eval "$(make -s print-board)"`.
+print-board:
+	@printf "%s='%s'\n" BOARD '$(BOARD)' ARCH '$(ARCH)' GUEST_ARCH '$(GUEST_ARCH)' \
+		GUEST_KERNEL '$(GUEST_KERNEL)' GUEST_MODULES '$(GUEST_MODULES)' \
+		QEMU_SYSTEM '$(QEMU_SYSTEM)' QEMU_CONSOLE '$(QEMU_CONSOLE)' \
+		QEMU_DISK '$(QEMU_DISK)' QEMU_DATA_DEV '$(QEMU_DATA_DEV)'
 
 help:
 	@echo "make <board>_defconfig  choose a board ($(BOARDS))"

@@ -4,15 +4,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "cli.h"
+#include "init.h"
+#include "config.h"
 
+#ifdef CONFIG_INIT
 static const char *base(const char *p)
 {
 	const char *s = strrchr(p, '/');
 
 	return s ? s + 1 : p;
 }
+#endif
 
 /* Global options stop at the first word that is not one of them. */
 static int global_opts(struct rt_opts *o, int argc, char **argv)
@@ -46,7 +49,10 @@ int main(int argc, char **argv)
 	const struct rt_verb *v;
 	int i;
 
-	(void)base;
+#ifdef CONFIG_INIT
+	if (getpid() == 1 || !strcmp(base(argv[0]), "init"))
+		return rt_init_main(argc, argv);
+#endif
 	i = global_opts(&o, argc, argv);
 	if (i < 0)
 		return rt_cli_fail("rt", RT_EXIT_USAGE, "%s needs a directory", argv[argc - 1]);

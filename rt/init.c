@@ -1,0 +1,395 @@
+/* PID 1 duties: early mounts, console, kernel modules, the data partition,
+ * hostname, loopback, then the supervisor loop; shutdown in order.
+ *
+ * This is the top of the process, so it prints its own messages, on the
+ * console, prefixed "rt: init:". Nothing here allocates. */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "init.h"
+#include "kconfig.h"
+
+#define say(...) dprintf(2, "rt: init: " __VA_ARGS__)
+
+static const struct early_mount {
+	const char *src, *dst, *type;
+	unsigned long flags;
+	const char *opts;
+} early[] = {
+	{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755" },
+	{ "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=0620,ptmxmode=0666" },
+	{ "shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777" },
+	{ "run", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755" },
+	{ "tmp", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777" },
+#ifdef CONFIG_CGROUPS
+	{ "cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+#endif
+};
+
+/* mkdir -p for init's own, trusted, absolute paths. */
+static int mkdirs(const char *path, mode_t mode)
+{
+	char p[256];
+	size_t i, n = strlen(path);
+
+	if (n >= sizeof p)
+		return -1;
+	memcpy(p, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		p[i] = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return -1;
+		p[i] = i < n ? '/' : '\0';
+	}
+	return 0;
+}
+
+static int mount_early(struct rt_err *e)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof early / sizeof early[0]; i++) {
+		const struct early_mount *m = &early[i];
+
+		mkdirs(m->dst, 0755);
+		if (mount(m->src, m->dst, m->type, m->flags, m->opts) < 0 && errno != EBUSY) {
+			/* cgroup2 is optional on old kernels; the rest is not. */
+			if (!strcmp(m->type, "cgroup2")) {
+				say("cgroup2 not mounted: %s\n", strerror(errno));
+				continue;
+			}
+			return rt_err_sys(e, "mount %s", m->dst);
+		}
+	}
+	return 0;
+}
+
+/* The kernel starts init with the console as 0-2 only when /dev/console
+ * exists in the initramfs; make sure of it now that devtmpfs is there. */
+static void console(void)
+{
+	int fd;
+
+	if (fcntl(0, F_GETFD) >= 0 && fcntl(1, F_GETFD) >= 0 && fcntl(2, F_GETFD) >= 0)
+		return;
+	fd = open("/dev/console", O_RDWR | O_NOCTTY);
+	if (fd < 0)
+		return;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+}
+
+/* /etc/rt/modules lists module files relative to /lib/modules/<release>/,
+ * one a line, in load order (the firmware builder resolves dependencies). */
+static void load_modules(void)
+{
+	char list[4096], path[512];
+	struct utsname u;
+	size_t len = 0;
+	ssize_t n;
+	char *line, *save = NULL;
+	int fd = open("/etc/rt/modules", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	while ((n = read(fd, list + len, sizeof list - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	list[len] = '\0';
+	if (uname(&u) < 0)
+		return;
+	for (line = strtok_r(list, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		int mfd;
+
+		if (!*line || *line == '#')
+			continue;
+		if (snprintf(path, sizeof path, "/lib/modules/%s/%s", u.release, line) >= (int)sizeof path)
+			continue;
+		mfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (mfd < 0) {
+			say("module %s: %s\n", line, strerror(errno));
+			continue;
+		}
+		if (syscall(SYS_finit_module, mfd, "", 0) < 0 && errno != EEXIST)
+			say("module %s: %s\n", line, strerror(errno));
+		close(mfd);
+	}
+}
+
+static const char *param(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);   /* the kernel passes rt_x=y to init (a dotted name would be taken for a module parameter) */
+
+	return v && *v ? v : dflt;
+}
+
+/* Drivers probe asynchronously: wait a bounded while for the device. */
+static void wait_device(const char *dev)
+{
+	struct timespec tick = { 0, 100 * 1000 * 1000 };
+	int i;
+
+	if (dev[0] != '/')
+		return;
+	for (i = 0; i < 50 && access(dev, F_OK) < 0; i++)
+		nanosleep(&tick, NULL);
+}
+
+/* Split "noatime,commit=60" into mount flags and the filesystem's data. */
+static unsigned long mount_opts(const char *opts, char *data, size_t cap)
+{
+	static const struct { const char *name; unsigned long flag; } fl[] = {
+		{ "ro", MS_RDONLY }, { "nosuid", MS_NOSUID }, { "nodev", MS_NODEV },
+		{ "noexec", MS_NOEXEC }, { "sync", MS_SYNCHRONOUS },
+		{ "noatime", MS_NOATIME }, { "nodiratime", MS_NODIRATIME },
+		{ "relatime", MS_RELATIME }, { "dirsync", MS_DIRSYNC },
+	};
+	unsigned long flags = 0;
+	size_t len = 0;
+
+	data[0] = '\0';
+	while (*opts) {
+		size_t n = strcspn(opts, ","), i;
+
+		for (i = 0; i < sizeof fl / sizeof fl[0]; i++)
+			if (strlen(fl[i].name) == n && !strncmp(opts, fl[i].name, n))
+				break;
+		if (i < sizeof fl / sizeof fl[0])
+			flags |= fl[i].flag;
+		else if (n && len + n + 2 <= cap) {
+			if (len)
+				data[len++] = ',';
+			memcpy(data + len, opts, n);
+			data[len += n] = '\0';
+		}
+		opts += n + (opts[n] == ',');
+	}
+	return flags;
+}
+
+static void mount_data(void)
+{
+#ifdef CONFIG_INIT
+	const char *dev = param("rt_data", CONFIG_INIT_DATA_DEV);
+	const char *type = param("rt_fstype", CONFIG_INIT_DATA_FSTYPE);
+	const char *root = CONFIG_RT_ROOT;
+	char data[256];
+	unsigned long flags = mount_opts(CONFIG_INIT_DATA_OPTS, data, sizeof data);
+
+	if (!*dev)
+		return;
+	if (mkdirs(root, 0700) < 0) {
+		say("cannot create %s: %s\n", root, strerror(errno));
+		return;
+	}
+	wait_device(dev);
+	if (mount(dev, root, type, MS_NOSUID | MS_NODEV | flags, data) == 0) {
+		chmod(root, 0700);
+		say("store on %s (%s)\n", dev, type);
+		return;
+	}
+	say("data partition %s (%s): %s; the store is on a tmpfs and nothing will persist\n",
+	    dev, type, strerror(errno));
+	if (mount("rt-store", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
+		say("tmpfs store: %s\n", strerror(errno));
+#endif
+}
+
+static void set_hostname(void)
+{
+	char name[65];
+	ssize_t n = -1;
+	int fd = open("/etc/hostname", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		n = read(fd, name, sizeof name - 1);
+		close(fd);
+	}
+	if (n > 0) {
+		name[n] = '\0';
+		name[strcspn(name, "\n")] = '\0';
+	}
+	if (n <= 0 || !name[0])
+		snprintf(name, sizeof name, "%s", CONFIG_INIT_HOSTNAME);
+	if (sethostname(name, strlen(name)) < 0)
+		say("hostname: %s\n", strerror(errno));
+}
+
+static void loopback_up(void)
+{
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		return;
+	memset(&ifr, 0, sizeof ifr);
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+			say("lo: %s\n", strerror(errno));
+	}
+	close(s);
+}
+
+int rt_init_shutdown_signal(int sig)
+{
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		return RT_INIT_REBOOT;
+	case SIGUSR2:
+	case SIGPWR:
+		return RT_INIT_POWEROFF;
+	case SIGUSR1:
+		return RT_INIT_HALT;
+	default:
+		return -1;
+	}
+}
+
+static void reap(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+/* Give every process up to 5 s to exit after SIGTERM, reaping meanwhile. */
+static void drain(void)
+{
+	struct timespec left = { 5, 0 }, t0, t1;
+	sigset_t chld;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	kill(-1, SIGTERM);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		reap();
+		if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+			return;
+		if (sigtimedwait(&chld, NULL, &left) < 0 && errno == EAGAIN)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (t1.tv_sec - t0.tv_sec >= 5)
+			break;
+	}
+	kill(-1, SIGKILL);
+	reap();
+}
+
+void rt_init_final(enum rt_init_how how)
+{
+	static const int cmd[] = { RB_AUTOBOOT, RB_POWER_OFF, RB_HALT_SYSTEM };
+	static const char *const what[] = { "rebooting", "powering off", "halting" };
+
+	say("%s\n", what[how]);
+	drain();
+	sync();
+	if (mount(NULL, CONFIG_RT_ROOT, NULL, MS_REMOUNT | MS_RDONLY, NULL) == 0 ||
+	    errno != EINVAL)
+		umount2(CONFIG_RT_ROOT, MNT_DETACH);
+	sync();
+	reboot(cmd[how]);
+	say("reboot: %s\n", strerror(errno));
+	for (;;)
+		pause();
+}
+
+static void __attribute__((noreturn)) fatal(const struct rt_err *e)
+{
+	char msg[RT_ERR_MSG + 64];
+	struct timespec ten = { 10, 0 };
+
+	say("%s\n", rt_err_str(e, msg, sizeof msg));
+	if (IS_ENABLED(CONFIG_INIT_RESCUE)) {
+		char *sh[] = { "/bin/sh", NULL };
+
+		say("starting a rescue shell\n");
+		execv(sh[0], sh);
+		say("rescue shell: %s\n", strerror(errno));
+	}
+	say("rebooting in 10 seconds\n");
+	nanosleep(&ten, NULL);
+	rt_init_final(RT_INIT_REBOOT);
+}
+
+/* Until the supervisor takes the signals over: reap, and shut down when
+ * asked. */
+static void __attribute__((noreturn)) idle_loop(int sfd)
+{
+	struct signalfd_siginfo si;
+
+	for (;;) {
+		ssize_t n = read(sfd, &si, sizeof si);
+		int how;
+
+		if (n != (ssize_t)sizeof si)
+			continue;
+		reap();
+		how = rt_init_shutdown_signal((int)si.ssi_signo);
+		if (how >= 0)
+			rt_init_final((enum rt_init_how)how);
+	}
+}
+
+int rt_init_main(int argc, char **argv)
+{
+	struct rt_err e;
+	sigset_t all;
+	int sfd;
+
+	(void)argc;
+	(void)argv;
+	if (getpid() != 1) {
+		fprintf(stderr, "rt: init: must run as PID 1 (use 'rt daemon' under another init)\n");
+		return 1;
+	}
+	/* Signals are only ever read from a signalfd; Ctrl-Alt-Del becomes
+	 * SIGINT instead of an immediate reboot. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	reboot(RB_DISABLE_CAD);
+	umask(022);
+	if (chdir("/") < 0 || mount_early(&e) < 0) {
+		console();
+		fatal(&e);
+	}
+	console();
+	setsid();
+	load_modules();
+	mount_data();
+	set_hostname();
+	loopback_up();
+	sfd = signalfd(-1, &all, SFD_CLOEXEC);
+	if (sfd < 0) {
+		rt_err_sys(&e, "signalfd");
+		fatal(&e);
+	}
+	say("ready: rt %s on %s\n", RT_VERSION, CONFIG_BOARD);
+	idle_loop(sfd);
+}

@@ -1,0 +1,57 @@
+# Boot a QEMU board with rt as PID 1. Sourced after tests/integration/lib.sh.
+
+# guest_modules GUESTDIR NAMES...: module files in load order (dependencies
+# first), relative to /lib/modules/<release>/.
+guest_modules() {
+	g=$1; shift
+	dep=$g/root/lib/modules/$(cat "$g/release")/modules.dep
+	for m in "$@"; do
+		line=$(grep -E "(^|/)$m\.ko(\.[a-z]+)?:" "$dep" | head -n 1)
+		[ -n "$line" ] || continue   # built into this kernel
+		# modules.dep lists what a module needs nearest first.
+		for d in $(echo "${line#*:}" | tr ' ' '\n' | sed '/^$/d' | tac); do echo "$d"; done
+		echo "${line%%:*}"
+	done | awk '!seen[$0]++'
+}
+
+# guest_initramfs BOARD GUESTDIR OUT: an initramfs with rt as /init and the
+# board's modules listed in /etc/rt/modules.
+guest_initramfs() {
+	b=$1 g=$2 out=$3
+	r=$(cat "$g/release")
+	root=$(mktemp -d "$T/initramfs.XXXXXX")
+	mkdir -p "$root/dev" "$root/proc" "$root/sys" "$root/etc/rt" "$root/lib/modules/$r" "$root/sbin"
+	mknod -m 600 "$root/dev/console" c 5 1
+	cp "$TOP/build/$b/rt" "$root/sbin/init"
+	ln -s sbin/init "$root/init"
+	guest_modules "$g" $GUEST_MODULES > "$root/etc/rt/modules"
+	while read -r m; do
+		mkdir -p "$root/lib/modules/$r/$(dirname "$m")"
+		cp "$g/root/lib/modules/$r/$m" "$root/lib/modules/$r/$m"
+	done < "$root/etc/rt/modules"
+	echo "$b" > "$root/etc/hostname"
+	(cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"
+}
+
+# guest_boot LOG MARKER SECONDS ARGS...: run QEMU until MARKER shows on the
+# console or SECONDS pass; QEMU exits 0 even on a kernel panic, so only the
+# marker counts. Returns 0 when it was seen.
+guest_boot() {
+	cp_log=${KEEP_LOG:-}
+	log=$1 marker=$2 secs=$3; shift 3
+	"$@" > "$log" 2>&1 &
+	qpid=$!
+	echo $qpid > "$T/qemu.pid"
+	i=0
+	while [ $i -lt $((secs * 5)) ]; do
+		if grep -q "$marker" "$log"; then
+			kill $qpid 2>/dev/null; wait $qpid 2>/dev/null
+			return 0
+		fi
+		kill -0 $qpid 2>/dev/null || break
+		sleep 0.2
+		i=$((i + 1))
+	done
+	kill $qpid 2>/dev/null; wait $qpid 2>/dev/null
+	return 1
+}
