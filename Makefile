@@ -7,6 +7,9 @@ VERSION := 0.1.0
 PY := /usr/bin/python3
 RT_CACHE ?= $(HOME)/.cache/rt
 export RT_CACHE
+# Shared test vectors (JSONTestSuite, Wycheproof) beside the checkout.
+RT_TESTDATA ?= $(abspath $(CURDIR)/../shared/testdata)
+export RT_TESTDATA
 
 BOARDS := $(patsubst boards/%/board.mk,%,$(wildcard boards/*/board.mk))
 # The current board is the last one given to <board>_defconfig.
