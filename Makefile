@@ -108,8 +108,11 @@ $(addsuffix /.complete,$(sort $(SYSROOT) $(HOSTROOT) $(UNITROOT))): boards/deps.
 # Modules every build has; features add theirs below.
 rt-y := main.o cli.o err.o
 rt-$(CONFIG_INIT) += init.o
+rt-$(CONFIG_PULL) += http.o
+rt-$(CONFIG_TLS) += tls.o
 LIBS-y :=
 LIBS-$(CONFIG_SIGNATURES) += -lbearssl
+LIBS-$(CONFIG_TLS) += -lbearssl
 LIBS-$(CONFIG_GZIP) += -lz
 
 # Modules mkimage shares with rt (never including config.h).
