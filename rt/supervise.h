@@ -1,0 +1,34 @@
+/* The supervisor: one single-threaded event loop (epoll over a signalfd, a
+ * timerfd, the control socket, the clients and the containers' output)
+ * that owns every container record, spawns containers through the
+ * sandbox, reaps every child and orphan, applies restart policies (see
+ * lifecycle.h), keeps output in log rings and answers the control
+ * protocol (see ctl.h).
+ *
+ * PID 1 runs it too, so after start-up it allocates only when a container
+ * is created (its record and log ring, one block, bounded by
+ * RT_SUP_MAX_CONTAINERS) and frees it at removal; every other table is
+ * sized at start. No input from a client can make it exit. */
+#ifndef RT_SUPERVISE_H
+#define RT_SUPERVISE_H
+
+#include "err.h"
+
+#define RT_SUP_MAX_CONTAINERS 64
+#define RT_SUP_MAX_CLIENTS 32
+#define RT_SUP_MAX_EXECS 16
+
+struct rt_sup_cfg {
+	const char *root;       /* persistent store (containers/, volumes/) */
+	const char *run;        /* volatile state (rt.sock, containers/) */
+	int subreaper;          /* not PID 1: become the orphans' reaper */
+};
+
+/* Run until SIGTERM, SIGINT, SIGUSR1, SIGUSR2 or SIGPWR: then stop every
+ * container (SIGTERM, SIGKILL after its stop timeout) and return that
+ * signal's number. -1 with e when the loop cannot start (socket in use,
+ * store unreadable). The caller's signal mask is replaced: every signal
+ * the loop handles is blocked and read from a signalfd. */
+int rt_supervise(const struct rt_sup_cfg *cfg, struct rt_err *e);
+
+#endif
