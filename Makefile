@@ -176,6 +176,44 @@ $(UNIT)/test_%: tests/unit/test_%.c tests/unit/tap.h $(UNIT)/librt.a
 
 unit: $(UNIT_TESTS)
 
+# Fuzzing: libFuzzer with clang, ASan and UBSan, one target per parser in
+# tests/fuzz/fuzz_<name>.c, seeds made by tests/fuzz/seeds.py.
+FUZZ := build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_OBJS := $(patsubst rt/%.c,$(FUZZ)/obj/%.o,$(UNIT_SRCS))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(call TRACKED,tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 $(SAN) -I$(O) -Irt -I$(UNITROOT)/include -MMD -MP
+
+$(FUZZ)/obj/%.o: rt/%.c $(O)/config.h | $(UNITROOT)/.complete
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZCC  $@")
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FUZZ)/librt.a: $(FUZZ_OBJS)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+$(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ)/librt.a
+	@$(if $(Q),echo "  FUZZLD  $@")
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ)/librt.a \
+		-L$(UNITROOT)/lib -lbearssl -lz
+$(FUZZ)/seeds: tests/fuzz/seeds.py
+	@rm -rf $@ && $(PY) tests/fuzz/seeds.py $@
+-include $(FUZZ_OBJS:.o=.d)
+
+fuzz-build: $(FUZZ_BINS) $(FUZZ)/seeds
+
+# Each target for FUZZ_SECONDS, growing its corpus in build/fuzz/corpus;
+# a crash leaves its input in build/fuzz/crashes and fails the run.
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ)/crashes
+	@for f in $(FUZZ_BINS); do n=$$(basename $$f); \
+	   mkdir -p $(FUZZ)/corpus/$$n $(FUZZ)/seeds/$$n; \
+	   echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+	   $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ)/crashes/$$n- \
+	      $(FUZZ)/corpus/$$n $(FUZZ)/seeds/$$n > $(FUZZ)/$$n.log 2>&1; rc=$$?; \
+	   grep -E '^(stat::number_of_executed_units|==|SUMMARY)' $(FUZZ)/$$n.log; \
+	   test $$rc = 0 || exit 1; done; \
+	 ! ls $(FUZZ)/crashes/* >/dev/null 2>&1 || { echo "fuzz: crashes in $(FUZZ)/crashes" >&2; exit 1; }
+
 # Boards whose rt the test suite runs (the foreign ones under qemu-user).
 TEST_BOARDS := x86_64 qemu-armv7 qemu-mipsel qemu-aarch64
 
@@ -183,8 +221,8 @@ test: setup-check
 	@for b in $(TEST_BOARDS); do \
 	   $(MAKE) --no-print-directory BOARD=$$b O=build/$$b all || exit 1; done
 	@$(MAKE) --no-print-directory BOARD=x86_64 O=build/x86_64-min DEFCONFIG=allno all
-	@$(MAKE) --no-print-directory BOARD=x86_64 unit
-	@prove --timer --exec '' $(UNIT_TESTS) $(call TRACKED,tests/integration/*.t) $(call TRACKED,tests/boards/*.t)
+	@$(MAKE) --no-print-directory BOARD=x86_64 unit fuzz-build
+	@prove --timer --exec '' $(UNIT_TESTS) $(call TRACKED,tests/integration/*.t) $(call TRACKED,tests/boards/*.t) tests/fuzz/regress.t
 
 # --- setup, sizes, lint ------------------------------------------------------
 
@@ -226,4 +264,4 @@ help:
 	@echo "make setup              install the Debian packages the build and tests need"
 
 .PHONY: all rt mkimage menuconfig olddefconfig savedefconfig allnoconfig unit test \
-	setup setup-check sizes lint clean distclean help
+	setup setup-check sizes lint clean distclean help fuzz fuzz-build
