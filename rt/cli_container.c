@@ -1378,6 +1378,8 @@ static size_t width(const char *s)
 #define PS_CELL 320
 
 static char cells[RT_SUP_MAX_CONTAINERS + 1][PS_COLS][PS_CELL];
+static int64_t row_created[RT_SUP_MAX_CONTAINERS + 1];
+static int order[RT_SUP_MAX_CONTAINERS + 1];
 
 static int verb_ps(const struct rt_opts *o, int argc, char **argv)
 {
@@ -1471,6 +1473,7 @@ static int verb_ps(const struct rt_opts *o, int argc, char **argv)
 		}
 		row[5][0] = '\0';
 		snprintf(row[6], PS_CELL, "%s", name);
+		row_created[rows] = created;
 		rows++;
 	}
 	if (quiet)
@@ -1484,12 +1487,24 @@ static int verb_ps(const struct rt_opts *o, int argc, char **argv)
 		if (wid[k] < 10)
 			wid[k] = 10;
 	}
+	/* Newest first, as Docker lists them. */
+	for (c = 0; c < rows; c++) {
+		int at = c;
+
+		while (at > 1 && row_created[order[at - 1]] < row_created[c]) {
+			order[at] = order[at - 1];
+			at--;
+		}
+		order[at] = c;
+	}
 	for (c = 0; c < rows; c++) {
 		for (k = 0; k < PS_COLS; k++) {
+			const char *cell = cells[order[c]][k];
+
 			if (k == PS_COLS - 1)
-				printf("%s\n", cells[c][k]);
+				printf("%s\n", cell);
 			else
-				printf("%s%*s", cells[c][k], (int)(wid[k] - width(cells[c][k])), "");
+				printf("%s%*s", cell, (int)(wid[k] - width(cell)), "");
 		}
 	}
 	return 0;

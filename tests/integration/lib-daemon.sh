@@ -3,6 +3,12 @@
 #   rt_daemon_stop    SIGTERM it and wait; returns its exit status
 #   mk_rootfs         a busybox rootfs in $T/rootfs (once)
 #   wait_for CMD...   retry CMD for up to 10 s (tenths), true when it passed
+#   need_daemon       skip the whole test when this rt has no `daemon` verb
+
+need_daemon() {
+	"$RT" --help 2>/dev/null | grep -q '^  daemon ' ||
+		skip_all "rt built without the supervisor (no daemon verb)"
+}
 
 rt_daemon_start() {
 	"$RT" --root "$T/root" --run "$T/run" daemon >"$T/daemon.log" 2>&1 &
