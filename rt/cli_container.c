@@ -355,6 +355,16 @@ static int reply_status(const struct rt_json *j, const char *verb)
 	return code > 0 && code < 256 ? (int)code : RT_EXIT_RT;
 }
 
+/* The exit code a stream or a wait ends with: {"exit":N} after attach,
+ * logs or exec, {"ok":true,"exit_code":N} when a wait ends. */
+static int exit_of(const struct rt_json *j, int64_t *code)
+{
+	struct rt_err e;
+
+	return rt_json_i64(j, rt_json_find(j, 0, "exit"), code, &e) == 0 ||
+	       rt_json_i64(j, rt_json_find(j, 0, "exit_code"), code, &e) == 0;
+}
+
 /* One request, one reply. Returns the exit code; j holds the reply. */
 static int call(int fd, struct rt_json_w *w, const int *fds, int nfds, struct rt_json *j,
 		const char *verb)
@@ -491,7 +501,6 @@ static int attach_stream(const struct rt_opts *o, int fd, const char *ref, const
 		struct rt_json j;
 		int n = 0;
 		int64_t code = RT_EXIT_RT;
-		struct rt_err e;
 
 		if (poll(p, sfd >= 0 ? 2 : 1, -1) < 0) {
 			if (errno == EINTR)
@@ -508,7 +517,7 @@ static int attach_stream(const struct rt_opts *o, int fd, const char *ref, const
 			continue;
 		if (read_json(fd, &r, &j, NULL, &n, verb) < 0)
 			return RT_EXIT_RT;
-		if (rt_json_i64(&j, rt_json_find(&j, 0, "exit"), &code, &e) == 0)
+		if (exit_of(&j, &code))
 			return (int)(code & 255);
 		return reply_status(&j, verb);
 	}
@@ -565,13 +574,12 @@ static int attach_tty(int fd, int master, int interactive, const char *verb)
 	close(master);
 	{
 		struct rt_json j;
-		struct rt_err e;
 		int64_t code;
 		int nf = 0;
 
 		rt_ctl_rd_init(&r, rbuf, sizeof rbuf);
 		if (read_json(fd, &r, &j, NULL, &nf, verb) == 0) {
-			if (rt_json_i64(&j, rt_json_find(&j, 0, "exit"), &code, &e) == 0)
+			if (exit_of(&j, &code))
 				rc = (int)(code & 255);
 			else
 				rc = reply_status(&j, verb);
@@ -1720,8 +1728,7 @@ static int verb_exec(const struct rt_opts *o, int argc, char **argv)
 		int n = 0;
 
 		rt_ctl_rd_init(r, rbuf, sizeof rbuf);
-		if (read_json(fd, r, &j, NULL, &n, "exec") == 0 &&
-		    rt_json_i64(&j, rt_json_find(&j, 0, "exit"), &code, &e) == 0)
+		if (read_json(fd, r, &j, NULL, &n, "exec") == 0 && exit_of(&j, &code))
 			rc = (int)(code & 255);
 		else
 			rc = RT_EXIT_RT;

@@ -60,6 +60,61 @@ like "$out" "*Exited (137) *us2*" "unless-stopped, stopped by the user: not star
 like "$out" "*Created *fresh*" "created one still there"
 is "$(rt start -a fresh)" "hi" "and can be started"
 
+# Terminals: run -it and exec -it relay a pty; the exit code comes back.
+cat > "$T/term.py" <<'PY'
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out, sent, end = b"", False, time.time() + 10
+while time.time() < end:
+    r, _, _ = select.select([fd], [], [], 0.2)
+    if not sent and b"# " in out:
+        os.write(fd, b"echo hello-$((6*7)); tty; exit 3\r")
+        sent = True
+    if fd in r:
+        try:
+            d = os.read(fd, 4096)
+        except OSError:
+            break
+        if not d:
+            break
+        out += d
+_, st = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
+sys.exit(os.WEXITSTATUS(st))
+PY
+if python3 -c 'import pty' 2>/dev/null; then
+	out=$(python3 "$T/term.py" "$RT" --root "$T/root" --run "$T/run" run -it --rm $R sh)
+	is $? 3 "run -it: exit code of the shell"
+	like "$out" "*hello-42*/dev/pts/0*" "run -it: a terminal inside, input and output relayed"
+	rt run -d --name tt $R sleep 100 >/dev/null
+	out=$(python3 "$T/term.py" "$RT" --root "$T/root" --run "$T/run" exec -it tt sh)
+	is $? 3 "exec -it: exit code"
+	like "$out" "*hello-42*/dev/pts/*" "exec -it: a terminal"
+	rt rm -f tt >/dev/null
+else
+	skip "no python3 pty"; skip "no python3 pty"; skip "no python3 pty"; skip "no python3 pty"
+fi
+
+# logs -f follows until the container stops.
+rt run -d --name lf $R sh -c 'echo a; sleep 1; echo b; sleep 0.5' >/dev/null
+out=$(timeout 10 "$RT" --root "$T/root" --run "$T/run" logs -f lf)
+is $? 0 "logs -f ends when the container stops"
+is "$(echo $out)" "a b" "logs -f saw output written after it started"
+rt rm lf >/dev/null
+
+# RSS of the supervisor with 10 running containers.
+i=0
+while [ $i -lt 10 ]; do
+	rt run -d --stop-timeout 1 $R sh -c 'while :; do echo tick; sleep 0.1; done' >/dev/null
+	i=$((i + 1))
+done
+sleep 1
+rss=$(awk '/^VmRSS/ { print $2 }' /proc/"$RT_DAEMON_PID"/status)
+[ "$rss" -lt 1024 ]; ok $? "supervisor RSS with 10 running containers: $rss KiB (< 1 MiB)"
+rt rm -f $(rt ps -q) >/dev/null
+
 # Hostile clients.
 fds() { ls /proc/"$RT_DAEMON_PID"/fd | wc -l; }
 before=$(fds)
@@ -103,7 +158,7 @@ half.close()
 PY
 ok $? "hostile clients sent"
 sleep 0.5
-like "$(rt ps)" "CONTAINER ID*keep*" "daemon still answers"
+like "$(rt ps -a)" "CONTAINER ID*us2*" "daemon still answers"
 is "$(fds)" "$before" "no fd leaked ($before)"
 kill -0 "$RT_DAEMON_PID"; ok $? "daemon alive"
 
