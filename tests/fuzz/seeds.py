@@ -151,6 +151,11 @@ put("fuzz_trust", "sigmanifest", b"\x01" + cjson(SIGMANIFEST))
 for i, r in enumerate((b"busybox", b"example.org:5000/a/b:1.0", b"app@" + D1.encode())):
     put("fuzz_trust", "ref%d" % i, b"\x02" + r)
 
+# app files
+put("fuzz_conf", "web", b'image = registry.example/web:1.4\ncmd = ["httpd", "-f"]\npublish = 8080:80\n'
+    b'env = A=1\nvolume = data:/data\nafter = db\nread_only = true\nrestart = on-failure:3\n')
+put("fuzz_conf", "entry", b'# x\nimage = x\nentrypoint = ["/bin/app", "-v"]\ncmd = echo hi\ninit = false\n')
+
 # layers as they arrive: gzip of a tar
 for t in ("fuzz_unpack", "fuzz_gzip"):
     put_sel(t, "layer", gzip.compress(tree(tarfile.PAX_FORMAT), mtime=0), (0x00, 0x80))

@@ -1,0 +1,55 @@
+/* Boot configuration: one file per app, /etc/rt/apps/<name>.conf, of
+ * `key = value` lines. An app file is `rt run -d --name <name>` written
+ * down: each key is one of run's flags, so an app gets exactly what the
+ * same command line would, through the same code.
+ *
+ *   # comments and blank lines are ignored
+ *   image = registry.example/web:1.4       (required)
+ *   cmd = ["httpd", "-f", "-p", "80"]      JSON array, or a shell command
+ *   entrypoint = ["/bin/app"]              JSON array, or one word
+ *   restart = always                       no | on-failure[:N] | always |
+ *                                          unless-stopped (default always)
+ *   publish = 8080:80/tcp                  repeatable (-p)
+ *   volume = data:/var/lib/app             repeatable (-v)
+ *   env = KEY=value                        repeatable (-e)
+ *   memory = 64m    cpus = 0.5    pids = 100
+ *   user = 1000:1000    workdir = /srv    hostname = web
+ *   network = host | none | bridge         read_only = true
+ *   init = true | false    stop_timeout = 10    tmpfs_size = 16m
+ *   cap_add = NET_ADMIN    cap_drop = ALL  repeatable
+ *   after = db                             repeatable: start after these apps
+ *
+ * Anything else is an error naming the file and line: a typo never turns
+ * into a silently different appliance. */
+#ifndef RT_CONF_H
+#define RT_CONF_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+#define RT_CONF_MAX 16384        /* largest app file */
+#define RT_CONF_ARGS 160         /* run arguments an app may expand to */
+#define RT_CONF_AFTER 8
+#define RT_CONF_NAME 63
+
+struct rt_conf_app {
+	char name[RT_CONF_NAME + 1];
+	const char *image;                       /* into arena */
+	const char *after[RT_CONF_AFTER];        /* into arena */
+	int nafter;
+	/* argv for the run verb: "run", "-d", "--name", name, flags...,
+	   image, cmd... NULL-terminated; strings live in arena. */
+	char *argv[RT_CONF_ARGS + 1];
+	int argc;
+	char arena[RT_CONF_MAX * 2];
+};
+
+/* 1 when name is a valid app name (the file name without ".conf"). */
+int rt_conf_name_ok(const char *name);
+
+/* Parse the text of app file `name` into a. */
+int rt_conf_parse(struct rt_conf_app *a, const char *name, const char *text,
+		  size_t len, struct rt_err *e);
+
+#endif
