@@ -1,0 +1,618 @@
+/* `rt run` and `rt create`: Docker's run flags and an image (or --rootfs)
+ * become the config of a create request; run then starts it, attached
+ * or not. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "client.h"
+#include "container.h"
+#include "ctl.h"
+#include "image_run.h"
+#include "io.h"
+#include "json.h"
+#include "kconfig.h"
+#include "path.h"
+#include "supervise.h"
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char num[32];
+	size_t n = strlen(s);
+	unsigned shift = 0;
+	uint64_t v;
+
+	if (n == 0 || n >= sizeof num)
+		return -1;
+	memcpy(num, s, n + 1);
+	if (n > 1 && (num[n - 1] == 'b' || num[n - 1] == 'B'))
+		num[--n] = '\0';
+	switch (num[n - 1]) {
+	case 'k': case 'K': shift = 10; break;
+	case 'm': case 'M': shift = 20; break;
+	case 'g': case 'G': shift = 30; break;
+	}
+	if (shift)
+		num[--n] = '\0';
+	if (rt_client_u64(num, &v) < 0 || v > (UINT64_MAX >> shift))
+		return -1;
+	*out = v << shift;
+	return 0;
+}
+
+/* "1.5" -> 1500: thousandths of a CPU, without floating point. */
+static int parse_cpus(const char *s, uint64_t *out)
+{
+	uint64_t whole = 0, frac = 0;
+	int digits = 0;
+
+	if (!*s || *s == '.')
+		return -1;
+	for (; *s && *s != '.'; s++) {
+		if (*s < '0' || *s > '9' || whole > 1024)
+			return -1;
+		whole = whole * 10 + (uint64_t)(*s - '0');
+	}
+	if (*s == '.')
+		for (s++; *s; s++) {
+			if (*s < '0' || *s > '9')
+				return -1;
+			if (digits < 3) {
+				frac = frac * 10 + (uint64_t)(*s - '0');
+				digits++;
+			}
+		}
+	while (digits++ < 3)
+		frac *= 10;
+	*out = whole * 1000 + frac;
+	return *out > 1024 * 1000 ? -1 : 0;
+}
+
+static const char *const capnames[] = {
+	"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL",
+	"SETGID", "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE",
+	"NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
+	"SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
+	"SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME",
+	"SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL",
+	"SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
+	"BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+};
+
+static int parse_cap(const char *s, uint64_t *mask)
+{
+	size_t k;
+
+	if (!strncasecmp(s, "CAP_", 4))
+		s += 4;
+	if (!strcasecmp(s, "ALL")) {
+		*mask |= UINT64_MAX;
+		return 0;
+	}
+	for (k = 0; k < NOPTS(capnames); k++)
+		if (!strcasecmp(s, capnames[k])) {
+			*mask |= 1ull << k;
+			return 0;
+		}
+	return -1;
+}
+
+/* --- run and create -------------------------------------------------------- */
+
+static struct rt_image_run img;
+
+static char *arena_dup(struct rt_image_run *ir, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d;
+
+	if (ir->used + n > sizeof ir->arena)
+		return NULL;
+	d = ir->arena + ir->used;
+	memcpy(d, s, n);
+	ir->used += n;
+	return d;
+}
+
+/* --rootfs DIR: one read-only layer, and no defaults from an image. */
+static int image_from_rootfs(struct rt_image_run *ir, const char *dir, struct rt_err *e)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	memset(ir, 0, offsetof(struct rt_image_run, arena));
+	ir->used = 0;
+	if (!realpath(dir, real) || stat(real, &st) < 0)
+		return rt_err_sys(e, "rootfs %s", dir);
+	if (!S_ISDIR(st.st_mode))
+		return rt_err_set(e, ENOTDIR, "rootfs %s is not a directory", dir);
+	if (!(ir->layers[0] = arena_dup(ir, real)))
+		return rt_err_set(e, ENAMETOOLONG, "rootfs path too long");
+	ir->nlayers = 1;
+	snprintf(ir->ref, sizeof ir->ref, "%s", dir);
+	return 0;
+}
+
+/* An image reference, resolved by the image store into layers and the
+ * defaults of its config. Until a store that can do it is built in,
+ * every name is unknown, and the error says so plainly. */
+static int image_from_store(const struct rt_opts *o, struct rt_image_run *ir,
+			    const char *ref, struct rt_err *e)
+{
+	(void)o;
+	(void)ir;
+	return rt_err_set(e, ENOENT, "no such image: %s", ref);
+}
+
+struct runflags {
+	int detach, interactive, tty, rm, readonly, init, have_init, network_host;
+	const char *name, *restart, *workdir, *user, *hostname, *rootfs, *entrypoint;
+	uint64_t tmpfs, memory, pids, cpus, cap_add, cap_drop, stop_timeout;
+	int have_stop_timeout;
+	const char *env[RT_SANDBOX_MAX_ENV];
+	int nenv;
+	const char *vols[RT_SANDBOX_MAX_MOUNTS];
+	int nvols;
+};
+
+static const struct opt run_opts[] = {
+	{ 'd', "detach", 0 }, { 'i', "interactive", 0 }, { 't', "tty", 0 },
+	{ 0, "rm", 0 }, { 0, "name", 1 }, { 'e', "env", 1 }, { 0, "env-file", 1 },
+	{ 'w', "workdir", 1 }, { 'u', "user", 1 }, { 'h', "hostname", 1 },
+	{ 0, "restart", 1 }, { 0, "network", 1 }, { 'v', "volume", 1 },
+	{ 0, "read-only", 0 }, { 0, "tmpfs-size", 1 }, { 'm', "memory", 1 },
+	{ 0, "pids-limit", 1 }, { 0, "cpus", 1 }, { 0, "cap-add", 1 },
+	{ 0, "cap-drop", 1 }, { 0, "init", 0 }, { 0, "no-init", 0 },
+	{ 0, "stop-timeout", 1 }, { 0, "rootfs", 1 }, { 0, "entrypoint", 1 },
+	{ 0, "net", 1 },
+};
+
+static char envfile_buf[65536];
+
+static int add_env(struct runflags *f, const char *kv, const char *verb)
+{
+	if (f->nenv >= RT_SANDBOX_MAX_ENV)
+		return rt_cli_fail(verb, RT_EXIT_USAGE, "too many environment variables");
+	/* "-e NAME" takes NAME's value from our environment, as Docker does. */
+	if (!strchr(kv, '=')) {
+		const char *v = getenv(kv);
+		static char held[RT_SANDBOX_MAX_ENV][256];
+
+		if (!v)
+			return 0;
+		if (snprintf(held[f->nenv], sizeof held[0], "%s=%s", kv, v) >= (int)sizeof held[0])
+			return rt_cli_fail(verb, RT_EXIT_USAGE, "environment variable %s too long", kv);
+		kv = held[f->nenv];
+	}
+	if (kv[0] == '=')
+		return rt_cli_fail(verb, RT_EXIT_USAGE, "invalid environment variable: %s", kv);
+	f->env[f->nenv++] = kv;
+	return 0;
+}
+
+static int env_file(struct runflags *f, const char *path, const char *verb)
+{
+	static size_t used;
+	struct rt_err e;
+	size_t len;
+	char *p, *line;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return rt_cli_fail(verb, RT_EXIT_RT, "open env file %s: %s", path, strerror(errno));
+	{
+		ssize_t n = rt_io_read_full(fd, envfile_buf + used, sizeof envfile_buf - used - 1, &e);
+
+		close(fd);
+		if (n < 0 || (size_t)n >= sizeof envfile_buf - used - 1)
+			return rt_cli_fail(verb, RT_EXIT_RT, "env file %s: too large or unreadable", path);
+		len = (size_t)n;
+	}
+	p = envfile_buf + used;
+	p[len] = '\0';
+	used += len + 1;
+	for (line = strtok(p, "\n"); line; line = strtok(NULL, "\n")) {
+		size_t n = strlen(line);
+
+		if (n && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (!n || line[0] == '#')
+			continue;
+		if (add_env(f, line, verb))
+			return RT_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int parse_run(struct runflags *f, struct optp *p, const char *verb)
+{
+	const char *v;
+	int k, rc;
+
+	memset(f, 0, sizeof *f);
+	while ((k = rt_client_opt(p, run_opts, NOPTS(run_opts), &v)) >= 0) {
+		const char *n = run_opts[k].lng;
+
+		if (!strcmp(n, "detach")) f->detach = ON(v);
+		else if (!strcmp(n, "interactive")) f->interactive = ON(v);
+		else if (!strcmp(n, "tty")) f->tty = ON(v);
+		else if (!strcmp(n, "rm")) f->rm = ON(v);
+		else if (!strcmp(n, "read-only")) f->readonly = ON(v);
+		else if (!strcmp(n, "init")) { f->init = ON(v); f->have_init = 1; }
+		else if (!strcmp(n, "no-init")) { f->init = !ON(v); f->have_init = 1; }
+		else if (!strcmp(n, "name")) f->name = v;
+		else if (!strcmp(n, "restart")) f->restart = v;
+		else if (!strcmp(n, "workdir")) f->workdir = v;
+		else if (!strcmp(n, "user")) f->user = v;
+		else if (!strcmp(n, "hostname")) f->hostname = v;
+		else if (!strcmp(n, "rootfs")) f->rootfs = v;
+		else if (!strcmp(n, "entrypoint")) f->entrypoint = v;
+		else if (!strcmp(n, "env")) { if ((rc = add_env(f, v, verb))) return rc; }
+		else if (!strcmp(n, "env-file")) { if ((rc = env_file(f, v, verb))) return rc; }
+		else if (!strcmp(n, "network") || !strcmp(n, "net")) {
+			if (!strcmp(v, "host"))
+				f->network_host = 1;
+			else if (strcmp(v, "none"))
+				return rt_cli_fail(verb, RT_EXIT_USAGE,
+						   "network '%s' is not available (none, host)", v);
+		} else if (!strcmp(n, "volume")) {
+			if (f->nvols >= RT_SANDBOX_MAX_MOUNTS)
+				return rt_cli_fail(verb, RT_EXIT_USAGE, "too many volumes");
+			f->vols[f->nvols++] = v;
+		} else if (!strcmp(n, "tmpfs-size") || !strcmp(n, "memory")) {
+			if (parse_size(v, n[0] == 't' ? &f->tmpfs : &f->memory) < 0)
+				return rt_cli_fail(verb, RT_EXIT_USAGE, "invalid size for --%s: '%s'", n, v);
+		} else if (!strcmp(n, "pids-limit")) {
+			if (rt_client_u64(v, &f->pids) < 0)
+				return rt_cli_fail(verb, RT_EXIT_USAGE, "invalid --pids-limit '%s'", v);
+		} else if (!strcmp(n, "cpus")) {
+			if (parse_cpus(v, &f->cpus) < 0)
+				return rt_cli_fail(verb, RT_EXIT_USAGE, "invalid --cpus '%s'", v);
+		} else if (!strcmp(n, "cap-add") || !strcmp(n, "cap-drop")) {
+			if (parse_cap(v, n[4] == 'a' ? &f->cap_add : &f->cap_drop) < 0)
+				return rt_cli_fail(verb, RT_EXIT_USAGE, "unknown capability '%s'", v);
+		} else if (!strcmp(n, "stop-timeout")) {
+			if (rt_client_u64(v, &f->stop_timeout) < 0 || f->stop_timeout > 86400)
+				return rt_cli_fail(verb, RT_EXIT_USAGE, "invalid --stop-timeout '%s'", v);
+			f->have_stop_timeout = 1;
+		}
+	}
+	if (k == -2)
+		return RT_EXIT_USAGE;
+	if (f->tty && !IS_ENABLED(CONFIG_TTY))
+		return rt_cli_fail(verb, RT_EXIT_RT, "terminals (-t) are not in this build");
+	if (f->name && !rt_ctr_name_ok(f->name))
+		return rt_cli_fail(verb, RT_EXIT_RT,
+				   "invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+				   f->name);
+	return 0;
+}
+
+
+
+/* -v HOST:CTR[:ro|rw] (host path, created if missing, as Docker does) or
+ * NAME:CTR[:ro|rw] (a named volume under ROOT/volumes, created on use). */
+static int write_mount(const struct rt_opts *o, struct rt_json_w *w, const char *spec,
+		       const char *verb)
+{
+	char buf[RT_PATH_MAX], src[RT_PATH_MAX + 64], *dst, *mode;
+	int ro = 0, named;
+	struct rt_err e;
+
+	if (snprintf(buf, sizeof buf, "%s", spec) >= (int)sizeof buf)
+		return rt_cli_fail(verb, RT_EXIT_USAGE, "volume spec too long");
+	dst = strchr(buf, ':');
+	if (!dst || dst == buf)
+		return rt_cli_fail(verb, RT_EXIT_USAGE,
+				   "invalid volume '%s': want HOST:CONTAINER[:ro] or NAME:CONTAINER[:ro]", spec);
+	*dst++ = '\0';
+	mode = strchr(dst, ':');
+	if (mode) {
+		*mode++ = '\0';
+		if (!strcmp(mode, "ro"))
+			ro = 1;
+		else if (strcmp(mode, "rw"))
+			return rt_cli_fail(verb, RT_EXIT_USAGE, "invalid volume mode '%s' (ro, rw)", mode);
+	}
+	if (dst[0] != '/' || !strcmp(dst, "/"))
+		return rt_cli_fail(verb, RT_EXIT_USAGE, "invalid volume destination '%s': must be absolute", dst);
+	named = buf[0] != '/';
+	if (named) {
+		int fd;
+
+		if (!rt_ctr_volume_ok(buf))
+			return rt_cli_fail(verb, RT_EXIT_USAGE,
+					   "invalid volume name '%s': a host path must be absolute", buf);
+		if (snprintf(src, sizeof src, "%s/volumes/%s", o->root, buf) >= (int)sizeof src)
+			return rt_cli_fail(verb, RT_EXIT_USAGE, "volume path too long");
+		fd = rt_client_mkdir_p(src, 0755, &e);
+		if (fd < 0)
+			return rt_cli_fail(verb, RT_EXIT_RT, "create volume %s: %s", buf, e.msg);
+		close(fd);
+	} else {
+		char real[PATH_MAX];
+		struct stat st;
+
+		if (stat(buf, &st) < 0 && errno == ENOENT) {
+			int fd = rt_client_mkdir_p(buf, 0755, &e);
+
+			if (fd < 0)
+				return rt_cli_fail(verb, RT_EXIT_RT, "create %s: %s", buf, e.msg);
+			close(fd);
+		}
+		if (!realpath(buf, real))
+			return rt_cli_fail(verb, RT_EXIT_RT, "volume source %s: %s", buf, strerror(errno));
+		snprintf(src, sizeof src, "%s", real);
+	}
+	rt_json_w_obj(w);
+	rt_json_w_key(w, "src");
+	rt_json_w_str(w, src);
+	rt_json_w_key(w, "dst");
+	rt_json_w_str(w, dst);
+	rt_json_w_key(w, "ro");
+	rt_json_w_bool(w, ro);
+	if (named) {
+		rt_json_w_key(w, "volume");
+		rt_json_w_str(w, buf);
+	}
+	rt_json_w_end(w);
+	return 0;
+}
+
+
+static int count(char *const *v)
+{
+	int n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+/* Build {"op":"create","config":{...}} from flags, image and command. */
+static int build_create(const struct rt_opts *o, struct rt_json_w *w, const struct runflags *f,
+			char **cmd, int ncmd, const char *verb)
+{
+	static char *argv[RT_SANDBOX_MAX_ARGS + 1];
+	static char *env[RT_SANDBOX_MAX_ENV + 1];
+	struct rt_err e;
+	int n = 0, k, nenv = 0;
+	const char *root_abs = o->root;
+	static char rootbuf[PATH_MAX];
+
+	if (f->rootfs) {
+		if (image_from_rootfs(&img, f->rootfs, &e) < 0)
+			return rt_cli_fail(verb, RT_EXIT_RT, "%s: %s", e.msg, strerror(e.errnum));
+	} else {
+		if (ncmd == 0)
+			return rt_cli_fail(verb, RT_EXIT_USAGE, "requires at least 1 argument: an image (or --rootfs DIR)");
+		if (image_from_store(o, &img, cmd[0], &e) < 0)
+			return rt_cli_fail(verb, RT_EXIT_RT, "%s", e.msg);
+		cmd++;
+		ncmd--;
+	}
+	/* Docker's rule: --entrypoint replaces the image's; a command after
+	   the image replaces its Cmd; the process is entrypoint + cmd. */
+	if (f->entrypoint) {
+		if (*f->entrypoint)
+			argv[n++] = (char *)f->entrypoint;
+	} else {
+		for (k = 0; img.entrypoint[k] && n < RT_SANDBOX_MAX_ARGS; k++)
+			argv[n++] = img.entrypoint[k];
+	}
+	if (ncmd > 0) {
+		for (k = 0; k < ncmd && n < RT_SANDBOX_MAX_ARGS; k++)
+			argv[n++] = cmd[k];
+	} else if (!f->entrypoint) {
+		for (k = 0; img.cmd[k] && n < RT_SANDBOX_MAX_ARGS; k++)
+			argv[n++] = img.cmd[k];
+	}
+	argv[n] = NULL;
+	if (n == 0)
+		return rt_cli_fail(verb, RT_EXIT_USAGE, "no command given and the image has none");
+	if (ncmd + count(img.entrypoint) > RT_SANDBOX_MAX_ARGS)
+		return rt_cli_fail(verb, RT_EXIT_USAGE, "too many arguments (at most %d)", RT_SANDBOX_MAX_ARGS);
+	/* Env: a default PATH, the image's, then -e (later wins). */
+	env[nenv++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (k = 0; img.env[k]; k++)
+		env[nenv++] = img.env[k];
+	for (k = 0; k < f->nenv; k++) {
+		size_t kl = (size_t)(strchr(f->env[k], '=') - f->env[k]) + 1;
+		int j2;
+
+		for (j2 = 0; j2 < nenv; j2++)
+			if (!strncmp(env[j2], f->env[k], kl))
+				break;
+		if (j2 < nenv) {
+			env[j2] = (char *)f->env[k];
+		} else {
+			if (nenv >= RT_SANDBOX_MAX_ENV)
+				return rt_cli_fail(verb, RT_EXIT_USAGE, "too many environment variables");
+			env[nenv++] = (char *)f->env[k];
+		}
+	}
+	env[nenv] = NULL;
+	if (o->root[0] != '/' && realpath(o->root, rootbuf))
+		root_abs = rootbuf;
+
+	rt_client_req(w, "create", NULL);
+	rt_json_w_key(w, "config");
+	rt_json_w_obj(w);
+	if (f->name) {
+		rt_json_w_key(w, "name");
+		rt_json_w_str(w, f->name);
+	}
+	rt_json_w_key(w, "image");
+	rt_json_w_str(w, img.ref);
+	rt_client_strs(w, "layers", (char *const *)img.layers, img.nlayers);
+	rt_client_strs(w, "cmd", argv, n);
+	rt_client_strs(w, "env", env, nenv);
+	if (f->workdir || img.workdir) {
+		rt_json_w_key(w, "cwd");
+		rt_json_w_str(w, f->workdir ? f->workdir : img.workdir);
+	}
+	if (f->user || img.user) {
+		rt_json_w_key(w, "user");
+		rt_json_w_str(w, f->user ? f->user : img.user);
+	}
+	if (f->hostname) {
+		rt_json_w_key(w, "hostname");
+		rt_json_w_str(w, f->hostname);
+	}
+	rt_json_w_key(w, "restart");
+	rt_json_w_str(w, f->restart ? f->restart : "no");
+	rt_json_w_key(w, "network");
+	rt_json_w_str(w, f->network_host ? "host" : "none");
+	rt_json_w_key(w, "mounts");
+	rt_json_w_arr(w);
+	{
+		struct rt_opts ro = *o;
+
+		ro.root = root_abs;
+		for (k = 0; k < f->nvols; k++)
+			if (write_mount(&ro, w, f->vols[k], verb))
+				return RT_EXIT_USAGE;
+	}
+	rt_json_w_end(w);
+	rt_json_w_key(w, "read_only");
+	rt_json_w_bool(w, f->readonly);
+	/* --init is off by default, as in Docker: the command is PID 1 and
+	   gets signals directly; --init puts a reaping init in front. */
+	rt_json_w_key(w, "init");
+	rt_json_w_bool(w, f->init);
+	rt_json_w_key(w, "tty");
+	rt_json_w_bool(w, f->tty);
+	rt_json_w_key(w, "stdin");
+	rt_json_w_bool(w, f->interactive);
+	rt_json_w_key(w, "rm");
+	rt_json_w_bool(w, f->rm);
+	if (f->tmpfs) {
+		rt_json_w_key(w, "tmpfs_size");
+		rt_json_w_u64(w, f->tmpfs);
+	}
+	if (f->memory) {
+		rt_json_w_key(w, "memory");
+		rt_json_w_u64(w, f->memory);
+	}
+	if (f->pids) {
+		rt_json_w_key(w, "pids");
+		rt_json_w_u64(w, f->pids);
+	}
+	if (f->cpus) {
+		rt_json_w_key(w, "cpus");
+		rt_json_w_u64(w, f->cpus);
+	}
+	if (f->cap_add) {
+		rt_json_w_key(w, "cap_add");
+		rt_json_w_u64(w, f->cap_add);
+	}
+	if (f->cap_drop) {
+		rt_json_w_key(w, "cap_drop");
+		rt_json_w_u64(w, f->cap_drop);
+	}
+	if (f->have_stop_timeout) {
+		rt_json_w_key(w, "stop_timeout");
+		rt_json_w_u64(w, f->stop_timeout);
+	}
+	rt_json_w_end(w);
+	rt_json_w_end(w);
+	return 0;
+}
+
+/* create: returns the exit code; the new id and name go to id/name. */
+static int do_create(const struct rt_opts *o, int fd, const struct runflags *f, char **cmd,
+		     int ncmd, char *id, char *name, const char *verb)
+{
+	struct rt_json_w w;
+	struct rt_json j;
+	struct rt_err e;
+	int rc = build_create(o, &w, f, cmd, ncmd, verb);
+
+	if (rc)
+		return rc;
+	rc = rt_client_call(fd, &w, NULL, 0, &j, verb);
+	if (rc)
+		return rc;
+	if (rt_json_str(&j, rt_json_find(&j, 0, "id"), id, RT_CTR_ID + 1, &e) < 0 ||
+	    rt_json_str(&j, rt_json_find(&j, 0, "name"), name, RT_CTR_NAME + 1, &e) < 0)
+		return rt_cli_fail(verb, RT_EXIT_RT, "bad reply from the rt daemon");
+	return 0;
+}
+
+static int verb_run_create(const struct rt_opts *o, int argc, char **argv, int run)
+{
+	const char *verb = run ? "run" : "create";
+	struct optp p = { argc, 1, argv, NULL, verb, 0, NULL, 0 };
+	struct runflags f;
+	char id[RT_CTR_ID + 1], name[RT_CTR_NAME + 1];
+	int rc, fd;
+
+	rc = parse_run(&f, &p, verb);
+	if (rc)
+		return rc;
+	if (!f.rootfs && p.i >= argc)
+		return rt_cli_fail(verb, RT_EXIT_USAGE, "requires at least 1 argument: an image (or --rootfs DIR)");
+	fd = rt_client_dial(o, verb);
+	if (fd < 0)
+		return RT_EXIT_RT;
+	rc = do_create(o, fd, &f, argv + p.i, argc - p.i, id, name, verb);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	if (!run) {
+		printf("%s\n", id);
+		close(fd);
+		return 0;
+	}
+	if (f.detach) {
+		struct rt_json_w w;
+		struct rt_json j;
+		int in = 0;
+
+		rt_client_req(&w, "start", id);
+		rt_json_w_key(&w, "stdin");
+		rt_json_w_bool(&w, f.interactive && !f.tty);
+		rt_json_w_end(&w);
+		rc = rt_client_call(fd, &w, &in, f.interactive && !f.tty ? 1 : 0, &j, verb);
+		close(fd);
+		if (rc)
+			return rc;
+		printf("%s\n", id);
+		return 0;
+	}
+	rc = rt_client_attach(o, fd, id, f.interactive, f.tty, verb);
+	close(fd);
+	return rc;
+}
+
+static int verb_run(const struct rt_opts *o, int argc, char **argv)
+{
+	return verb_run_create(o, argc, argv, 1);
+}
+
+static int verb_create(const struct rt_opts *o, int argc, char **argv)
+{
+	return verb_run_create(o, argc, argv, 0);
+}
+
+const struct rt_verb rt_verbs_run[] = {
+	{ "run", verb_run, "[OPTIONS] IMAGE|--rootfs DIR [COMMAND [ARG...]]", "Create and start a container" },
+	{ "create", verb_create, "[OPTIONS] IMAGE|--rootfs DIR [COMMAND [ARG...]]", "Create a container" },
+	{ NULL, NULL, NULL, NULL },
+};
