@@ -338,6 +338,7 @@ int rt_ctr_parse_record(const char *rec, size_t len, struct rt_ctr_meta *m,
 		return rt_err_wrap(e, "container record");
 	t = rt_json_find(&j, 0, "config");
 	if (rt_json_str(&j, rt_json_find(&j, 0, "id"), id, sizeof id, e) != RT_CTR_ID ||
+	    strspn(id, "0123456789abcdef") != RT_CTR_ID ||
 	    rt_json_str(&j, rt_json_find(&j, 0, "name"), name, sizeof name, e) < 0 ||
 	    !rt_ctr_name_ok(name) ||
 	    rt_json_i64(&j, rt_json_find(&j, 0, "created"), &created, e) < 0 ||

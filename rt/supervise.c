@@ -952,10 +952,12 @@ static void op_create(int i, const struct rt_ctl_req *q)
 	if (!m.name[0]) {
 		uint32_t r;
 		unsigned t;
+		char hex[9];
 
-		memcpy(&r, m.id, sizeof r);
-		r = (uint32_t)strtoul((char[9]){ m.id[0], m.id[1], m.id[2], m.id[3], m.id[4],
-						 m.id[5], m.id[6], m.id[7], 0 }, NULL, 16);
+		/* The id is random: its first 32 bits pick the name. */
+		memcpy(hex, m.id, 8);
+		hex[8] = '\0';
+		r = (uint32_t)strtoul(hex, NULL, 16);
 		for (t = 0; t < 1000; t++) {
 			rt_ctr_name_gen(m.name, r, t);
 			if (!name_taken(m.name))
