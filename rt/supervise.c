@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -17,6 +18,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/watchdog.h>
 
 #include "container.h"
 #include "ctl.h"
@@ -34,7 +37,7 @@
 /* Room a follower needs in its output buffer for one record frame. */
 #define REC_FRAME (RT_CTL_HDR + 40 + RT_LOGRING_REC)
 
-enum { K_LISTEN = 1, K_SIG, K_TIMER, K_CONN, K_OUT };
+enum { K_LISTEN = 1, K_SIG, K_TIMER, K_CONN, K_OUT, K_WDOG };
 #define EVD(k, i) ((uint64_t)(k) << 32 | (uint32_t)(i))
 
 struct ctr {
@@ -82,10 +85,19 @@ struct exec_slot {
 
 static struct {
 	const struct rt_sup_cfg *cfg;
-	int ep, sfd, tfd, lfd, rootfd;
+	int ep, sfd, tfd, lfd, rootfd, wfd;
 	int stopping, stop_sig;
 	uid_t uid;
 } S;
+
+static int wdog_fd = -1;
+static unsigned wdog_s;
+
+void rt_supervise_watchdog(int fd, unsigned period_s)
+{
+	wdog_fd = fd;
+	wdog_s = period_s ? period_s : 10;
+}
 
 static struct ctr ctrs[RT_SUP_MAX_CONTAINERS];
 static struct conn conns[RT_SUP_MAX_CLIENTS];
@@ -95,7 +107,7 @@ static uint8_t conn_out[RT_SUP_MAX_CLIENTS][OBUF];
 static char scratch[RT_CTL_MAX];        /* replies are built here */
 static char arena[RT_CTR_REC_MAX + 8192]; /* decoded spec strings */
 static struct rt_sandbox_spec spec;
-static struct rt_json_tok reqtok[512];
+static struct rt_json_tok reqtok[RT_CTR_TOK];
 
 static int64_t mono_ms(void)
 {
@@ -776,11 +788,17 @@ static void ctr_died(int ci, int status)
 
 	/* Everything in its PID namespace is gone too, so what is in the
 	   pipes is all there will be. */
-	for (k = 0; k < 2; k++)
+	for (k = 0; k < 2; k++) {
+		/* A terminal's client is still reading the master: what is
+		   left there is its, not the ring's. */
+		if (k == 0 && c->tty_client >= 0) {
+			out_close(ci, 0);
+			continue;
+		}
 		while (out_read(ci, k, 1))
 			;
-	if (c->tty_client >= 0)
-		c->tty_client = -1;
+	}
+	c->tty_client = -1;
 	/* The writable layer stays for a restart; rm throws it away. */
 	c->proc.pid = 0;
 	xclose(&c->proc.pidfd);
@@ -1536,7 +1554,7 @@ static int setup(const struct rt_sup_cfg *cfg, struct rt_err *e)
 
 	S.cfg = cfg;
 	S.uid = geteuid();
-	S.ep = S.sfd = S.tfd = S.lfd = S.rootfd = -1;
+	S.ep = S.sfd = S.tfd = S.lfd = S.rootfd = S.wfd = -1;
 	for (i = 0; i < RT_SUP_MAX_CLIENTS; i++)
 		conns[i].fd = -1;
 	for (i = 0; i < RT_SUP_MAX_EXECS; i++)
@@ -1589,7 +1607,25 @@ static int setup(const struct rt_sup_cfg *cfg, struct rt_err *e)
 	ep_set(EPOLL_CTL_ADD, S.lfd, EPOLLIN, EVD(K_LISTEN, 0));
 	ep_set(EPOLL_CTL_ADD, S.sfd, EPOLLIN, EVD(K_SIG, 0));
 	ep_set(EPOLL_CTL_ADD, S.tfd, EPOLLIN, EVD(K_TIMER, 0));
+	if (IS_ENABLED(CONFIG_WATCHDOG) && wdog_fd >= 0) {
+		struct itimerspec its = { { (time_t)wdog_s, 0 }, { 0, 1 } };
+
+		S.wfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (S.wfd < 0 || timerfd_settime(S.wfd, 0, &its, NULL) < 0)
+			return rt_err_sys(e, "watchdog timer");
+		ep_set(EPOLL_CTL_ADD, S.wfd, EPOLLIN, EVD(K_WDOG, 0));
+	}
 	return 0;
+}
+
+static void watchdog_ping(void)
+{
+	uint64_t n;
+
+	if (read(S.wfd, &n, sizeof n) < 0 && errno != EAGAIN)
+		return;
+	if (ioctl(wdog_fd, WDIOC_KEEPALIVE, 0) < 0 && write(wdog_fd, "\0", 1) < 0)
+		return;
 }
 
 static void signals(void)
@@ -1648,6 +1684,7 @@ static void teardown(void)
 	xclose(&S.ep);
 	xclose(&S.tfd);
 	xclose(&S.sfd);
+	xclose(&S.wfd);
 	xclose(&S.rootfd);
 }
 
@@ -1685,6 +1722,9 @@ int rt_supervise(const struct rt_sup_cfg *cfg, struct rt_err *e)
 				break;
 			case K_TIMER:
 				timers();
+				break;
+			case K_WDOG:
+				watchdog_ping();
 				break;
 			case K_CONN:
 				if (conns[idx].fd >= 0)

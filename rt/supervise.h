@@ -24,6 +24,11 @@ struct rt_sup_cfg {
 	int subreaper;          /* not PID 1: become the orphans' reaper */
 };
 
+/* Before rt_supervise(): ping the open watchdog fd every period_s seconds
+ * (0: 10) from the loop (CONFIG_WATCHDOG), so a board whose loop stops
+ * turning is reset by the hardware. The fd stays the caller's. */
+void rt_supervise_watchdog(int fd, unsigned period_s);
+
 /* Run until SIGTERM, SIGINT, SIGUSR1, SIGUSR2 or SIGPWR: then stop every
  * container (SIGTERM, SIGKILL after its stop timeout) and return that
  * signal's number. -1 with e when the loop cannot start (socket in use,
