@@ -3,10 +3,29 @@
  * The supervisor fills a spec and calls rt_sandbox_spawn(); the child side
  * (namespaces, overlay rootfs, pivot_root, /proc /dev /sys, masks, volumes,
  * capabilities, no_new_privs, user, cgroup, exec) runs in the new process
- * and reports any failure back over a CLOEXEC pipe, so the parent returns
- * the child's own error message ("mount overlay: ...") instead of an exit
- * status. The spec is plain data, owned by the caller; nothing here
- * allocates in the parent. */
+ * and reports any failure back over a CLOEXEC socket, so the parent returns
+ * the child's own error message ("sandbox: mount /proc: ...") instead of an
+ * exit status. The spec is plain data, owned by the caller; nothing here
+ * allocates in the parent.
+ *
+ * The calls block while the child builds the sandbox (a few milliseconds;
+ * at most RT_SANDBOX_TIMEOUT_MS, then the child is killed). They must be
+ * called from a single-threaded process (the supervisor is one).
+ *
+ * State dir layout (statedir, on tmpfs, created by spawn if missing):
+ *   rw/         tmpfs capped at tmpfs_bytes: the writable layer
+ *     upper/ work/   overlay upper and work dirs (not with readonly_rootfs)
+ *     mp/            mount points the image lacks, as a top read-only layer
+ *                    (readonly_rootfs only)
+ *     etc/           hosts, hostname, resolv.conf given to the container
+ *   merged/     where the overlay is mounted, only inside the container's
+ *               own mount namespace (nothing to unmount on the host)
+ * rw/ stays mounted on the host between runs, so a restarted container
+ * keeps its writable layer; rt_sandbox_cleanup() throws it away.
+ *
+ * Exit codes: a child that fails before exec makes spawn return < 0 with
+ * e->errnum from the failing call; for the final exec, ENOENT means "not
+ * found" (Docker's 127) and EACCES/ENOEXEC "cannot invoke" (126). */
 #ifndef RT_SANDBOX_H
 #define RT_SANDBOX_H
 
@@ -19,13 +38,36 @@
 #define RT_SANDBOX_MAX_MOUNTS 32
 #define RT_SANDBOX_MAX_ARGS 256
 #define RT_SANDBOX_MAX_ENV 256
+#define RT_SANDBOX_MAX_RLIMITS 16
+#define RT_SANDBOX_TIMEOUT_MS 10000
+
+/* Writable-layer cap when tmpfs_bytes is 0. */
+#define RT_SANDBOX_TMPFS_DEFAULT (64ull << 20)
+
+/* Docker's default capability set: CHOWN DAC_OVERRIDE FOWNER FSETID KILL
+ * SETGID SETUID SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD
+ * AUDIT_WRITE SETFCAP. */
+#define RT_SANDBOX_CAPS_DEFAULT 0x00000000a80425fbull
 
 enum rt_net_mode { RT_NET_NONE, RT_NET_HOST, RT_NET_BRIDGE };
 
+enum rt_mount_kind {
+	RT_MOUNT_BIND,        /* source: a host dir or file (bind, volume) */
+	RT_MOUNT_TMPFS,       /* --tmpfs: source unused */
+};
+
 struct rt_mount {
-	const char *source;   /* host path (bind) or a volume dir under the store */
+	enum rt_mount_kind kind;
+	const char *source;   /* bind: host path (a -v path or a volume dir
+				 under the store), created by the caller */
 	const char *dest;     /* absolute path inside the container */
 	int readonly;
+	uint64_t tmpfs_bytes; /* tmpfs: size cap; 0: 64 MiB */
+};
+
+struct rt_rlimit {
+	int resource;         /* RLIMIT_* */
+	uint64_t soft, hard;  /* UINT64_MAX: unlimited */
 };
 
 struct rt_sandbox_spec {
@@ -36,7 +78,7 @@ struct rt_sandbox_spec {
 	/* Rootfs: layer dirs (absolute host paths), top layer first. */
 	const char *layers[RT_SANDBOX_MAX_LAYERS];
 	int nlayers;
-	const char *statedir;           /* per-container dir on tmpfs: upper, work, merged */
+	const char *statedir;           /* absolute; per-container dir on tmpfs */
 	uint64_t tmpfs_bytes;           /* cap of the writable layer; 0: default */
 	int readonly_rootfs;            /* --read-only: no upper */
 
@@ -45,36 +87,88 @@ struct rt_sandbox_spec {
 
 	/* Process. argv[0] is resolved in the container's PATH (from env). */
 	char *argv[RT_SANDBOX_MAX_ARGS + 1];
-	char *env[RT_SANDBOX_MAX_ENV + 1];
-	const char *cwd;                /* NULL: "/" */
+	char *env[RT_SANDBOX_MAX_ENV + 1];  /* HOME and PATH added when absent */
+	const char *cwd;                /* NULL: "/"; created when missing */
 	const char *user;               /* "uid[:gid]" or "name[:group]" from the
 					   container's /etc/passwd; NULL: root */
-	int init;                       /* run a reaping, signal-forwarding init as PID 1 */
+	int init;                       /* PID 1 is a reaping, signal-forwarding
+					   init and the command is PID 2; a
+					   command killed by signal N then exits
+					   128+N */
 
-	enum rt_net_mode net;
+	enum rt_net_mode net;           /* RT_NET_BRIDGE: not yet (EOPNOTSUPP) */
 
 	/* Limits (0: none). */
 	uint64_t memory_bytes;
 	uint64_t pids_max;
 	uint32_t cpu_millis;            /* --cpus 1.5 -> 1500 */
+	struct rt_rlimit rlimits[RT_SANDBOX_MAX_RLIMITS];
+	int nrlimits;
 
 	/* Capabilities added to / dropped from Docker's default set (bit masks
 	   of CAP_* numbers); privileged is not offered. */
 	uint64_t cap_add, cap_drop;
 
-	/* stdio for the container's PID 1: three fds (a pty slave three times
-	   for a terminal); they become 0, 1, 2 and every other fd is closed. */
+	/* stdio for the container's PID 1: three fds (-1: /dev/null); they
+	   become 0, 1, 2 and every other fd is closed. With tty, stdio is
+	   ignored: the sandbox opens a pty in the container's own devpts, its
+	   slave is 0, 1, 2 and /dev/console, and its master is returned. */
 	int stdio[3];
 	int tty;
 };
 
-/* Start the container. On success *pid is its PID 1 (as seen by the host)
- * and *pidfd a pidfd for it (or -1 on kernels without pidfd_open). */
-int rt_sandbox_spawn(const struct rt_sandbox_spec *s, pid_t *pid, int *pidfd,
+/* A process started in a container. */
+struct rt_sandbox_proc {
+	pid_t pid;      /* as seen by the host; a child of the caller */
+	int pidfd;      /* -1 on kernels without pidfd_open (< 5.3) */
+	int pty;        /* the terminal's master with tty, else -1 */
+};
+
+/* Start the container: its PID 1 (the command, or the init with
+ * s->init) is p->pid. The caller reaps it and closes p->pidfd, p->pty.
+ * On failure nothing runs; what is left in statedir and the cgroup is
+ * removed by rt_sandbox_cleanup(). */
+int rt_sandbox_spawn(const struct rt_sandbox_spec *s, struct rt_sandbox_proc *p,
 		     struct rt_err *e);
 
+/* An extra process for `rt exec`. env is the whole environment (the
+ * caller merges the image's and -e's); nothing of the caller's leaks. */
+struct rt_sandbox_exec {
+	char *argv[RT_SANDBOX_MAX_ARGS + 1];
+	char *env[RT_SANDBOX_MAX_ENV + 1];
+	const char *cwd;                /* NULL: "/"; must exist */
+	const char *user;               /* as in the spec; NULL: root */
+	int stdio[3];                   /* as in the spec (-1: /dev/null) */
+	int tty;                        /* a pty from the container's devpts;
+					   its master comes back in p->pty */
+};
+
+/* Start x inside the running container ctr (spawned from s: its id,
+ * capabilities and rlimits apply) by joining its cgroup and namespaces.
+ * p->pid is a child of the caller. The container's PID 1 must not have
+ * been reaped: with ctr->pidfd the call is race-free on its own; without
+ * a pidfd the caller keeps the pid from being reused by not reaping it
+ * concurrently. */
+int rt_sandbox_exec_spawn(const struct rt_sandbox_spec *s,
+			  const struct rt_sandbox_proc *ctr,
+			  const struct rt_sandbox_exec *x,
+			  struct rt_sandbox_proc *p, struct rt_err *e);
+
 /* Undo what the spawn left on the host once the container is gone:
- * unmount and remove the state dir, remove its cgroup. Idempotent. */
+ * unmount and remove the writable layer and the state dir (the dir itself
+ * only when nothing else is left in it), remove its cgroup. Idempotent. */
 int rt_sandbox_cleanup(const struct rt_sandbox_spec *s, struct rt_err *e);
+
+/* Which interfaces this kernel gives the sandbox (for `rt info`). */
+struct rt_sandbox_probe {
+	int clone3, pidfd, close_range;
+	int overlay_redirect_dir, overlay_metacopy;   /* options known */
+	int cgroup;                                   /* 0 none, 1 v1, 2 v2 */
+};
+void rt_sandbox_probe(struct rt_sandbox_probe *p);
+
+/* Tests: take the fallback paths (clone, no pidfd, no close_range) as on
+ * kernels older than 5.3. */
+void rt_sandbox_force_fallbacks(int on);
 
 #endif
