@@ -55,6 +55,13 @@ rt run -d --name sig $R sleep 100 >/dev/null
 rt kill sig >/dev/null
 is "$(rt wait sig)" 137 "killed by SIGKILL: 128+9"
 
+# A large config: 200 arguments and 200 variables go through intact.
+args=$(i=0; while [ $i -lt 200 ]; do printf ' a%d' $i; i=$((i + 1)); done)
+envs=$(i=0; while [ $i -lt 200 ]; do printf ' -e V%d=%d' $i $i; i=$((i + 1)); done)
+# shellcheck disable=SC2086
+out=$(rt run --rm $envs $R sh -c 'echo $# $V0 $V199 ${200}' x $args)
+is "$out" "200 0 199 a199" "200 arguments and 200 variables"
+
 # --rm removes it at exit.
 n=$(rt ps -aq | wc -l)
 is "$(rt run --rm $R echo bye)" "bye" "run --rm"
