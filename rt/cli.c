@@ -53,6 +53,9 @@ const struct rt_verb rt_verbs_base[] = {
 
 static const struct rt_verb *const groups[] = {
 	rt_verbs_base,
+	rt_verbs_run,
+	rt_verbs_container,
+	rt_verbs_volume,
 };
 
 const struct rt_verb *rt_cli_find(const char *name)

@@ -29,6 +29,9 @@ struct rt_verb {
 /* Verb tables, one per area (cli_<area>.c), each ended by { NULL }.
  * cli.c lists them; a new area adds its table there. */
 extern const struct rt_verb rt_verbs_base[];
+extern const struct rt_verb rt_verbs_run[];         /* cli_run.c */
+extern const struct rt_verb rt_verbs_container[];   /* cli_container.c */
+extern const struct rt_verb rt_verbs_volume[];      /* cli_volume.c */
 
 /* NULL when there is no such verb. */
 const struct rt_verb *rt_cli_find(const char *name);
