@@ -37,8 +37,8 @@ guest_initramfs() {
 # console or SECONDS pass; QEMU exits 0 even on a kernel panic, so only the
 # marker counts. Returns 0 when it was seen.
 guest_boot() {
-	cp_log=${KEEP_LOG:-}
 	log=$1 marker=$2 secs=$3; shift 3
+	: > "$log"
 	"$@" > "$log" 2>&1 &
 	qpid=$!
 	echo $qpid > "$T/qemu.pid"
