@@ -1,0 +1,86 @@
+/* Inside the supervisor: what supervise.c (the loop and the containers)
+ * and serve.c (the clients) share. Not an interface for anything else. */
+#ifndef RT_SUPERVISE_INT_H
+#define RT_SUPERVISE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "container.h"
+#include "ctl.h"
+#include "err.h"
+#include "json.h"
+#include "lifecycle.h"
+#include "logring.h"
+#include "sandbox.h"
+#include "supervise.h"
+
+#define RING_BYTES ((size_t)CONFIG_LOG_RING_KB * 1024)
+
+/* What an epoll event is about: kind in the high 32 bits, index below. */
+enum { K_LISTEN = 1, K_SIG, K_TIMER, K_CONN, K_OUT, K_WDOG };
+#define EVD(k, i) ((uint64_t)(k) << 32 | (uint32_t)(i))
+
+struct ctr {
+	int used, gone, refs;   /* gone: removed, freed when refs drops to 0 */
+	struct rt_ctr_meta m;
+	char *rec;              /* stored record; the log ring follows it */
+	size_t reclen;
+	const char *conf;       /* the config object inside rec */
+	size_t conflen;
+	struct rt_life life;
+	struct rt_logring ring;
+	struct rt_sandbox_proc proc;   /* pid 0: not running */
+	int out[2];             /* stdout, stderr read ends; with a tty, out[0]
+				   is the pty master and out[1] is -1 */
+	int polled[2];          /* out[i] is in the epoll set */
+	int tty_client;         /* conn holding the pty master, -1 */
+	int stdin_fd;           /* a client's stdin for the next spawn */
+	int64_t started, finished;  /* ns since the epoch */
+	int ran;
+	char error[200];        /* why the last spawn failed */
+};
+
+struct sup_state {
+	const struct rt_sup_cfg *cfg;
+	int ep, sfd, tfd, lfd, rootfd, wfd;
+	int stopping, stop_sig;
+	uid_t uid;
+};
+
+extern struct sup_state sup;
+extern struct ctr sup_ctrs[RT_SUP_MAX_CONTAINERS];
+/* The spec of the last sup_build_spec(); its strings live until the next. */
+extern struct rt_sandbox_spec sup_spec;
+
+/* supervise.c */
+int64_t sup_real_ns(void);
+void sup_fmt_time(int64_t ns, char *buf, size_t cap);     /* RFC 3339, ns */
+void sup_ep_set(int op, int fd, uint32_t events, uint64_t data);
+void sup_xclose(int *fd);
+int sup_ctr_alloc(const struct rt_ctr_meta *m, const char *rec, size_t len,
+		  struct rt_err *e);
+void sup_ctr_free(int ci);
+void sup_ctr_unref(int ci);
+int sup_ctr_visible(int ci);
+int sup_ctr_find(const char *ref, struct rt_err *e);
+int sup_name_taken(const char *name);
+void sup_out_poll(int ci, int k, int on);
+int sup_build_spec(int ci, char *sdir, size_t cap, struct rt_err *e);
+int sup_spawn_code(const struct rt_err *e);
+/* Feed ev to the container's state machine and carry out the action;
+ * err (may be NULL) gets why a start failed or was refused. */
+void sup_ctr_event(int ci, enum rt_life_event ev, int64_t arg, struct rt_err *err);
+
+/* serve.c */
+void sup_serve_init(void);
+size_t sup_read_budget(int ci);         /* bytes readable without loss */
+void sup_notify_output(int ci);         /* new data in the ring */
+void sup_notify_end(int ci, int final); /* a run ended (final: for good) */
+int sup_exec_reaped(pid_t pid, int status);
+void sup_conn_accept(void);
+void sup_conn_input(int i, uint32_t events);
+void sup_conn_close(int i);
+
+#endif
