@@ -813,15 +813,18 @@ static int timeout(const struct rt_http_client *c)
 static int wait_fd(int fd, short ev, int ms, int64_t deadline, struct rt_err *e)
 {
 	struct pollfd pfd = { .fd = fd, .events = ev };
+	bool cut = false;
 	int r;
 
 	if (deadline) {
 		int64_t left = deadline - mono_ms();
 
 		if (left <= 0)
-			return rt_err_set(e, ETIMEDOUT, "timed out");
-		if (left < ms)
+			return rt_err_set(e, ETIMEDOUT, "too slow");
+		if (left < ms) {
 			ms = (int)left;
+			cut = true;
+		}
 	}
 	do
 		r = poll(&pfd, 1, ms);
@@ -829,7 +832,8 @@ static int wait_fd(int fd, short ev, int ms, int64_t deadline, struct rt_err *e)
 	if (r < 0)
 		return rt_err_sys(e, "poll");
 	if (r == 0)
-		return rt_err_set(e, ETIMEDOUT, "timed out");
+		return cut ? rt_err_set(e, ETIMEDOUT, "too slow")
+			   : rt_err_set(e, ETIMEDOUT, "no data for %d s", ms / 1000);
 	return 0;
 }
 
@@ -1029,7 +1033,6 @@ static int conn_open(struct rt_http_client *c, const struct rt_http_url *u, stru
 	const char *proxy = u->https ? c->https_proxy : c->http_proxy;
 	const char *noproxy = c->no_proxy;
 	struct rt_http_url pu;
-	int64_t deadline = mono_ms() + timeout(c);
 	bool use_proxy;
 
 	if (!k) {
@@ -1069,6 +1072,7 @@ static int conn_open(struct rt_http_client *c, const struct rt_http_url *u, stru
 #if IS_ENABLED(CONFIG_TLS)
 	{
 		const struct rt_tls_anchors *a = c->anchors ? c->anchors(c->ctx, u->host, u->port) : NULL;
+		int64_t deadline = mono_ms() + timeout(c);
 		bool nothing;
 
 		if (use_proxy) {
@@ -1132,14 +1136,14 @@ static int exchange(struct rt_http_client *c, const struct rt_http_req *req,
 	int attempt;
 
 	if (!u->https && !(c->insecure && c->insecure(c->ctx, u->host, u->port)))
-		return rt_err_set(e, EPERM,
+		return rt_err_set(e, 0,
 				  "refusing plain HTTP to %s:%u (not configured as insecure)",
 				  u->host, u->port);
 	if (c->body_open)
 		rt_http_end(c, 0);
 	for (attempt = 0; attempt < 2; attempt++) {
 		struct rt_http_conn *k = c->conn;
-		bool reused = k && k->fd >= 0 && same_origin(&k->origin, u), nothing;
+		bool reused = k && k->fd >= 0 && same_origin(&k->origin, u), nothing = true;
 		int64_t deadline;
 		ssize_t n;
 
@@ -1185,20 +1189,24 @@ int rt_http_request(struct rt_http_client *c, const struct rt_http_req *req, str
 	for (hops = 0;; hops++) {
 		const char *loc;
 
-		if (exchange(c, &r, &u, e) < 0)
-			return rt_err_wrap(e, "%s %s%s", r.method, u.host, u.path);
+		if (exchange(c, &r, &u, e) < 0) {
+			char hp[RT_HTTP_HOST_MAX + 16];
+
+			host_port(hp, sizeof hp, &u, false);
+			return rt_err_wrap(e, "%s %s%s", r.method, hp, u.path);
+		}
 		if (!is_redirect(c->p.status))
 			return c->p.status;
 		loc = rt_http_header(&c->p, "location", 0);
 		if (!loc)
 			return c->p.status;
 		if (hops >= RT_HTTP_MAX_REDIRECTS)
-			return rt_err_set(e, ELOOP, "%s %s%s: more than %d redirects", r.method,
-					  u.host, u.path, RT_HTTP_MAX_REDIRECTS);
+			return rt_err_set(e, 0, "%s %s: more than %d redirects", r.method, req->url,
+					  RT_HTTP_MAX_REDIRECTS);
 		if (rt_http_url_resolve(&next, &u, loc, e) < 0)
 			return rt_err_wrap(e, "redirect from %s", u.host);
 		if (u.https && !next.https)
-			return rt_err_set(e, EPERM, "refusing redirect from https to http://%s",
+			return rt_err_set(e, 0, "refusing redirect from https to http://%s",
 					  next.host);
 		rt_http_end(c, 65536);
 		/* Credentials are for the origin they were given to. */

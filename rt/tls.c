@@ -80,7 +80,7 @@ struct load {
 	struct rt_tls_anchors *a;
 	br_x509_decoder_context dec;
 	size_t start;           /* arena offset where this anchor began */
-	bool overflow;
+	bool overflow, trailing;
 };
 
 static void dn_append(void *ctx, const void *buf, size_t len)
@@ -100,6 +100,12 @@ static void der_to_decoder(void *ctx, const void *buf, size_t len)
 {
 	struct load *l = ctx;
 
+	/* The decoder must not run again once it stopped (done or failed):
+	 * bytes after the certificate make the object bad instead. */
+	if (l->dec.err || l->dec.decoded) {
+		l->trailing = true;
+		return;
+	}
 	br_x509_decoder_push(&l->dec, buf, len);
 }
 
@@ -128,6 +134,8 @@ static int finish_anchor(struct load *l, struct rt_err *e)
 	if (err)
 		return rt_err_set(e, EINVAL, "certificate %zu: undecodable (X.509 error %d)",
 				  a->n + 1, err);
+	if (l->trailing)
+		return rt_err_set(e, EINVAL, "certificate %zu: bytes after its end", a->n + 1);
 	pk = br_x509_decoder_get_pkey(&l->dec);
 	ta->dn.data = a->arena + l->start;
 	ta->dn.len = a->used - l->start;
@@ -185,7 +193,7 @@ static int pem_push(br_pem_decoder_context *pc, struct load *l, bool *in_obj,
 			if (a->n >= a->max)
 				return rt_err_set(e, ENOBUFS, "more than %zu certificates", a->max);
 			l->start = a->used;
-			l->overflow = false;
+			l->overflow = l->trailing = false;
 			br_x509_decoder_init(&l->dec, dn_append, l);
 			br_pem_decoder_setdest(pc, der_to_decoder, l);
 			break;
@@ -493,7 +501,7 @@ static int tls_fail(struct rt_err *e, int err, const char *host)
 		what = "certificate signed by an unknown authority";
 		break;
 	case BR_ERR_X509_BAD_SERVER_NAME:
-		return rt_err_set(e, EPROTO, "certificate is not valid for %s", host);
+		return rt_err_set(e, 0, "certificate is not valid for %s", host);
 	case BR_ERR_X509_LIMIT_EXCEEDED:
 		what = "certificate too large";
 		break;
@@ -507,18 +515,20 @@ static int tls_fail(struct rt_err *e, int err, const char *host)
 		what = "certificate key too weak";
 		break;
 	case BR_ERR_BAD_CIPHER_SUITE:
-	case BR_ERR_UNSUPPORTED_VERSION:
 		what = "server offers no TLS 1.2 ECDHE AEAD cipher suite";
+		break;
+	case BR_ERR_UNSUPPORTED_VERSION:
+	case BR_ERR_BAD_VERSION:
+		what = "server does not speak TLS 1.2 (or no TLS at all)";
 		break;
 	default:
 		if (err >= BR_ERR_SEND_FATAL_ALERT)
-			return rt_err_set(e, EPROTO, "TLS: sent alert %d", err - BR_ERR_SEND_FATAL_ALERT);
+			return rt_err_set(e, 0, "sent alert %d", err - BR_ERR_SEND_FATAL_ALERT);
 		if (err >= BR_ERR_RECV_FATAL_ALERT)
-			return rt_err_set(e, EPROTO, "TLS: server sent alert %d",
-					  err - BR_ERR_RECV_FATAL_ALERT);
-		return rt_err_set(e, EPROTO, "TLS error %d", err);
+			return rt_err_set(e, 0, "server sent alert %d", err - BR_ERR_RECV_FATAL_ALERT);
+		return rt_err_set(e, 0, "BearSSL error %d", err);
 	}
-	return rt_err_set(e, EPROTO, "TLS: %s", what);
+	return rt_err_set(e, 0, "%s", what);
 }
 
 static int wait_fd(int fd, short ev, int timeout_ms, int64_t deadline, struct rt_err *e)
@@ -540,7 +550,7 @@ static int wait_fd(int fd, short ev, int timeout_ms, int64_t deadline, struct rt
 	if (r < 0)
 		return rt_err_sys(e, "poll");
 	if (r == 0)
-		return rt_err_set(e, ETIMEDOUT, "no answer in %d ms", wait);
+		return rt_err_set(e, ETIMEDOUT, "no data for %d ms", wait);
 	return 0;
 }
 
