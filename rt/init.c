@@ -25,6 +25,7 @@
 #include "err.h"
 #include "init.h"
 #include "kconfig.h"
+#include "supervise.h"
 
 #define say(...) dprintf(2, "rt: init: " __VA_ARGS__)
 
@@ -338,12 +339,21 @@ static void __attribute__((noreturn)) fatal(const struct rt_err *e)
 	rt_init_final(RT_INIT_REBOOT);
 }
 
-/* Until the supervisor takes the signals over: reap, and shut down when
- * asked. */
-static void __attribute__((noreturn)) idle_loop(int sfd)
+/* When the supervisor cannot run: keep the board up, reap, and shut down
+ * when asked. */
+static void __attribute__((noreturn)) idle_loop(void)
 {
 	struct signalfd_siginfo si;
+	struct rt_err e;
+	sigset_t all;
+	int sfd;
 
+	sigfillset(&all);
+	sfd = signalfd(-1, &all, SFD_CLOEXEC);
+	if (sfd < 0) {
+		rt_err_sys(&e, "signalfd");
+		fatal(&e);
+	}
 	for (;;) {
 		ssize_t n = read(sfd, &si, sizeof si);
 		int how;
@@ -359,9 +369,11 @@ static void __attribute__((noreturn)) idle_loop(int sfd)
 
 int rt_init_main(int argc, char **argv)
 {
+	struct rt_sup_cfg cfg = { CONFIG_RT_ROOT, CONFIG_RT_RUN, 0 };
+	char msg[RT_ERR_MSG + 64];
 	struct rt_err e;
 	sigset_t all;
-	int sfd;
+	int sig, how;
 
 	(void)argc;
 	(void)argv;
@@ -385,11 +397,12 @@ int rt_init_main(int argc, char **argv)
 	mount_data();
 	set_hostname();
 	loopback_up();
-	sfd = signalfd(-1, &all, SFD_CLOEXEC);
-	if (sfd < 0) {
-		rt_err_sys(&e, "signalfd");
-		fatal(&e);
-	}
 	say("ready: rt %s on %s\n", RT_VERSION, CONFIG_BOARD);
-	idle_loop(sfd);
+	sig = rt_supervise(&cfg, &e);
+	if (sig < 0) {
+		say("supervisor: %s; no containers will run\n", rt_err_str(&e, msg, sizeof msg));
+		idle_loop();
+	}
+	how = rt_init_shutdown_signal(sig);
+	rt_init_final(how < 0 ? RT_INIT_REBOOT : (enum rt_init_how)how);
 }

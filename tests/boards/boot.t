@@ -25,6 +25,8 @@ for b in qemu-armv7 qemu-mipsel qemu-aarch64; do
 	ok $? "$b: store on the data partition"
 	! grep -q "rt: init: module" "$T/$b.log"
 	ok $? "$b: every module in /etc/rt/modules loaded"
+	! grep -q "rt: init: supervisor:" "$T/$b.log"
+	ok $? "$b: the supervisor loop runs as PID 1"
 	if ! grep -q "rt: init: ready" "$T/$b.log"; then
 		tail -n 15 "$T/$b.log" | sed 's/^/# /'
 	fi

@@ -45,6 +45,7 @@ guest_boot() {
 	i=0
 	while [ $i -lt $((secs * 5)) ]; do
 		if grep -q "$marker" "$log"; then
+			sleep 1   # what follows the marker at once is read too
 			kill $qpid 2>/dev/null; wait $qpid 2>/dev/null
 			return 0
 		fi
