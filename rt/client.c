@@ -373,8 +373,10 @@ static int attach_stream(const struct rt_opts *o, int fd, const char *ref, const
 	rt_client_rd(&r);
 	for (;;) {
 		struct pollfd p[2] = { { fd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		char msg[RT_ERR_MSG + 64];
 		struct rt_json j;
-		int n = 0;
+		struct rt_err e;
+		int n = 0, k;
 		int64_t code = RT_EXIT_RT;
 
 		if (poll(p, sfd >= 0 ? 2 : 1, -1) < 0) {
@@ -390,8 +392,20 @@ static int attach_stream(const struct rt_opts *o, int fd, const char *ref, const
 		}
 		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
-		if (rt_client_read(fd, &r, &j, NULL, &n, verb) < 0)
-			return RT_EXIT_RT;
+		/* One frame per wake-up (the daemon writes whole frames), so a
+		   signal is forwarded however much output streams. */
+		k = rt_ctl_read_frame(fd, &r, NULL, &n, &e);
+		if (k <= 0)
+			return rt_cli_fail(verb, RT_EXIT_RT, "%s", k == 0 ?
+					   "the rt daemon closed the connection" :
+					   rt_err_str(&e, msg, sizeof msg));
+		if (r.type == RT_CTL_OUT || r.type == RT_CTL_ERR) {
+			if (rt_io_write_all(r.type == RT_CTL_OUT ? 1 : 2, r.buf, r.len, &e) < 0)
+				return RT_EXIT_RT;
+			continue;
+		}
+		if (rt_json_parse(&j, (const char *)r.buf, r.len, rtok, NOPTS(rtok), 0, &e) < 0)
+			return rt_cli_fail(verb, RT_EXIT_RT, "bad reply from the rt daemon: %s", e.msg);
 		if (rt_client_exit(&j, &code))
 			return (int)(code & 255);
 		return rt_client_status(&j, verb);

@@ -105,6 +105,20 @@ err=$(rt run nosuchimage true 2>&1)
 is $? 125 "an image name without a store: 125"
 is "$err" "rt: run: no such image: nosuchimage" "and an honest message"
 
+# Signals to an attached `rt run` reach the container (sig-proxy).
+"$RT" --root "$T/root" --run "$T/run" run $R sh -c 'trap "exit 9" TERM; echo ready; while :; do sleep 0.1; done' > "$T/sigout" &
+cli=$!
+wait_for grep -q ready "$T/sigout"
+kill -TERM $cli
+wait $cli
+is $? 9 "SIGTERM to an attached run is forwarded; its exit code comes back"
+
+# A detached container with a terminal: output lands in its log.
+rt run -d -t --name dt $R sh -c 'echo on-a-tty; tty' >/dev/null
+rt wait dt >/dev/null
+like "$(rt logs dt)" "on-a-tty*/dev/pts/*" "run -d -t: the terminal's output is logged"
+like "$(rt ps -a --format json)" '*"name":"dt"*"state":"exited"*' "ps --format json"
+
 rt_daemon_stop
 is $? 0 "daemon exits 0 on SIGTERM"
 done_testing
