@@ -707,3 +707,62 @@ const struct rt_verb rt_verbs_container[] = {
 	{ "exec", verb_exec, "[-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...", "Run a command in a running container" },
 	{ NULL, NULL, NULL, NULL },
 };
+
+/* --- seams for the image verbs --------------------------------------------- */
+
+int rt_container_image_users(const char *root, const char *digest, const char *id,
+			     char *who, size_t cap, struct rt_err *e)
+{
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : rt_err_sys(e, "%s", root);
+	r = rt_ctr_image_users(fd, digest, id, who, cap, e);
+	close(fd);
+	return r;
+}
+
+int rt_container_inspect_json(const char *root, const char *run, const char *name,
+			      char *buf, size_t cap, size_t *len, struct rt_err *e)
+{
+	static struct rt_ctl_rd r;
+	char path[RT_PATH_MAX];
+	struct rt_json_w w;
+	struct rt_json j;
+	bool ok = false;
+	int fd, t, n = 0;
+
+	(void)root;
+	if (snprintf(path, sizeof path, "%s/rt.sock", run) >= (int)sizeof path)
+		return rt_err_set(e, ENAMETOOLONG, "--run path too long");
+	/* No supervisor: no container by that name can be running or known. */
+	fd = rt_ctl_connect(path, e);
+	if (fd < 0)
+		return 0;
+	rt_client_req(&w, "inspect", name);
+	rt_json_w_end(&w);
+	rt_client_rd(&r);
+	if (rt_json_w_finish(&w, e) < 0 ||
+	    rt_ctl_send(fd, RT_CTL_JSON, w.buf, w.len, NULL, 0, e) < 0 ||
+	    rt_ctl_read_frame(fd, &r, NULL, &n, e) <= 0) {
+		close(fd);
+		return rt_err_set(e, EPROTO, "no answer from the rt daemon");
+	}
+	close(fd);
+	{
+		static struct rt_json_tok tk[RT_CTR_TOK];
+
+		if (rt_json_parse(&j, (const char *)r.buf, r.len, tk, RT_CTR_TOK, 0, e) < 0)
+			return rt_err_wrap(e, "reply from the rt daemon");
+		if (rt_json_bool(&j, rt_json_find(&j, 0, "ok"), &ok, e) < 0 || !ok)
+			return 0;
+		t = rt_json_find(&j, 0, "container");
+		if (rt_json_type(&j, t) != RT_JSON_OBJECT)
+			return 0;
+		if (j.tok[t].len > cap)
+			return rt_err_set(e, ENOBUFS, "container JSON larger than %zu bytes", cap);
+		memcpy(buf, j.buf + j.tok[t].start, j.tok[t].len);
+		*len = j.tok[t].len;
+	}
+	return 1;
+}

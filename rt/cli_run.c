@@ -459,6 +459,15 @@ static int build_create(const struct rt_opts *o, struct rt_json_w *w, const stru
 	}
 	rt_json_w_key(w, "image");
 	rt_json_w_str(w, img.ref);
+	/* What rmi and prune look for to know the image is in use. */
+	if (img.digest[0]) {
+		rt_json_w_key(w, "image_digest");
+		rt_json_w_str(w, img.digest);
+	}
+	if (img.id[0]) {
+		rt_json_w_key(w, "image_id");
+		rt_json_w_str(w, img.id);
+	}
 	rt_client_strs(w, "layers", (char *const *)img.layers, img.nlayers);
 	rt_client_strs(w, "cmd", argv, n);
 	rt_client_strs(w, "env", env, nenv);

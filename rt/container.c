@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -179,7 +180,7 @@ static int hostname_ok(const char *s)
 }
 
 static const char *const known_keys[] = {
-	"image", "layers", "cmd", "env", "cwd", "user", "hostname", "restart",
+	"image", "image_digest", "image_id", "layers", "cmd", "env", "cwd", "user", "hostname", "restart",
 	"network", "mounts", "read_only", "tmpfs_size", "memory", "pids", "cpus",
 	"cap_add", "cap_drop", "init", "stop_timeout", "tty", "stdin", "rm", "name",
 };
@@ -207,7 +208,9 @@ static int check(const struct rt_json *j, struct rt_ctr_meta *m, struct rt_err *
 		return rt_err_set(e, EINVAL,
 				  "invalid container name '%s': only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, at most %d",
 				  m->name, RT_CTR_NAME);
-	if (get_str(j, 0, "image", m->image, sizeof m->image, 0, e) < 0)
+	if (get_str(j, 0, "image", m->image, sizeof m->image, 0, e) < 0 ||
+	    get_str(j, 0, "image_digest", s, 80, 0, e) < 0 ||
+	    get_str(j, 0, "image_id", s, 80, 0, e) < 0)
 		return -1;
 	if (str_array(j, "layers", 1, RT_SANDBOX_MAX_LAYERS, abs_path_ok, "an absolute path", e) < 0)
 		return -1;
@@ -701,4 +704,51 @@ int rt_ctr_remove(int rootfd, const char *id, struct rt_err *e)
 	    unlinkat(c, id, AT_REMOVEDIR) < 0)
 		return rt_err_sys(e, "remove container %.12s", id);
 	return rt_io_fsync_dir(c, e);
+}
+
+int rt_ctr_image_users(int rootfd, const char *digest, const char *id, char *who,
+		       size_t cap, struct rt_err *e)
+{
+	static char rec[RT_CTR_REC_MAX];
+	struct rt_ctr_meta m;
+	struct dirent *d;
+	const char *conf;
+	size_t conflen, len;
+	int fd, found = 0;
+	DIR *dir;
+
+	fd = openat(rootfd, "containers", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : rt_err_sys(e, "containers");
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return rt_err_sys(e, "containers");
+	}
+	while (!found && (d = readdir(dir)) != NULL) {
+		struct rt_json j;
+		int c;
+
+		if (strlen(d->d_name) != RT_CTR_ID || strspn(d->d_name, "0123456789abcdef") != RT_CTR_ID)
+			continue;
+		c = rt_path_open(dirfd(dir), d->d_name, O_RDONLY | O_DIRECTORY, 0, e);
+		if (c < 0)
+			continue;
+		if (rt_io_read_file(c, "config.json", rec, sizeof rec, &len, e) < 0) {
+			close(c);
+			continue;
+		}
+		close(c);
+		/* A record that does not parse is not in use by anything. */
+		if (rt_ctr_parse_record(rec, len, &m, &conf, &conflen, e) < 0 ||
+		    rt_json_parse(&j, conf, conflen, tok, RT_CTR_TOK, 8, e) < 0)
+			continue;
+		if ((digest && *digest && rt_json_streq(&j, rt_json_find(&j, 0, "image_digest"), digest)) ||
+		    (id && *id && rt_json_streq(&j, rt_json_find(&j, 0, "image_id"), id))) {
+			snprintf(who, cap, "%s", m.name);
+			found = 1;
+		}
+	}
+	closedir(dir);
+	return found;
 }

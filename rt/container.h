@@ -10,7 +10,9 @@
  *
  * The "config" object (built by the CLI, checked here before anything is
  * stored or run):
- *   image (string, shown by ps), layers [abs dirs, top first], cmd [argv],
+ *   image (string, shown by ps), image_digest and image_id (the manifest
+ *   and config digests when it came from the store), layers [abs dirs, top
+ *   first], cmd [argv],
  *   env ["K=V"], cwd, user, hostname, restart ("no", "on-failure[:N]",
  *   "always", "unless-stopped"), network ("none" | "host"),
  *   mounts [{"src": abs, "dst": abs, "ro": bool, "volume": name}],
@@ -111,5 +113,19 @@ int rt_ctr_remove(int rootfd, const char *id, struct rt_err *e);
 
 /* Names of Docker-style volumes: like container names. */
 int rt_ctr_volume_ok(const char *name);
+
+/* > 0 when a stored container record names the image with manifest digest
+ * (or config id): its name goes to who. 0 when none does. */
+int rt_ctr_image_users(int rootfd, const char *digest, const char *id, char *who,
+		       size_t cap, struct rt_err *e);
+
+/* The seams the image verbs call (declared weak on their side, defined in
+ * cli_container.c): rmi and prune ask whether an image is in use; `rt
+ * inspect NAME` asks for a container first (1 and a compact JSON object in
+ * buf[0..*len), 0 when there is no such container or no supervisor). */
+int rt_container_image_users(const char *root, const char *digest, const char *id,
+			     char *who, size_t cap, struct rt_err *e);
+int rt_container_inspect_json(const char *root, const char *run, const char *name,
+			      char *buf, size_t cap, size_t *len, struct rt_err *e);
 
 #endif

@@ -19,6 +19,8 @@
 
 struct rt_image_run {
 	char ref[256];          /* what ps shows as IMAGE: name:tag, or the rootfs dir */
+	char digest[80];        /* "sha256:..." of the manifest; "" for --rootfs */
+	char id[80];            /* "sha256:..." of the config; "" for --rootfs */
 	const char *layers[RT_SANDBOX_MAX_LAYERS];  /* absolute dirs, top first */
 	int nlayers;
 	char *entrypoint[RT_SANDBOX_MAX_ARGS + 1];  /* NULL-terminated */

@@ -137,9 +137,14 @@ int main(void)
 	ok(rt_ctr_parse_record(rec, (size_t)n, &m2, &conf, &conflen, &e) == 0, "record parsed");
 	ok(!strcmp(m2.id, id) && !strcmp(m2.name, "web") && m2.created == m.created, "identity kept");
 	ok(conflen == strlen(good) && !memcmp(conf, good, conflen), "config kept byte for byte");
-	rec[10] ^= 1;
-	ok(rt_ctr_parse_record(rec, (size_t)n, &m2, &conf, &conflen, &e) < 0, "a damaged record is refused");
-	rec[10] ^= 1;
+	{
+		char was = rec[10];
+
+		rec[10] = 'X';      /* inside the id */
+		ok(rt_ctr_parse_record(rec, (size_t)n, &m2, &conf, &conflen, &e) < 0,
+		   "a record whose id is not hex is refused");
+		rec[10] = was;
+	}
 
 	/* Spec. */
 	ok(rt_ctr_spec(&m2, conf, conflen, &s, arena, sizeof arena, &e) == 0, "spec");
@@ -184,6 +189,26 @@ int main(void)
 	ok(rt_ctr_load_state(root, id, &st, &e) == 0 && st.ran && st.exit_code == 42 &&
 	   st.stopped_by_user && st.started == 5 && st.finished == 6, "state read back");
 	ok(rt_ctr_save(root, "../../etc", rec, (size_t)n, &e) < 0, "an id that is a path is refused");
+	{
+		/* rmi asks whether an image is in use. */
+		static const char img[] = "{\"image\":\"web:1\",\"image_digest\":\"sha256:aa\","
+					  "\"image_id\":\"sha256:bb\",\"layers\":[\"/r\"],\"cmd\":[\"x\"]}";
+		static char r2[4096];
+		struct rt_ctr_meta mi;
+		char who[RT_CTR_NAME + 1] = "";
+		int n2;
+
+		ok(rt_ctr_check(img, strlen(img), &mi, &e) == 0, "config with image digests");
+		memcpy(mi.id, id2, sizeof mi.id);
+		strcpy(mi.name, "user1");
+		n2 = rt_ctr_record(&mi, img, strlen(img), r2, sizeof r2, &e);
+		ok(n2 > 0 && rt_ctr_save(root, id2, r2, (size_t)n2, &e) == 0, "saved");
+		is_int(rt_ctr_image_users(root, "sha256:aa", NULL, who, sizeof who, &e), 1, "in use by manifest digest");
+		is_str(who, "user1", "and by whom");
+		is_int(rt_ctr_image_users(root, NULL, "sha256:bb", who, sizeof who, &e), 1, "in use by config id");
+		is_int(rt_ctr_image_users(root, "sha256:cc", "sha256:dd", who, sizeof who, &e), 0, "another image is not");
+		rt_ctr_remove(root, id2, &e);
+	}
 	ok(rt_ctr_remove(root, id, &e) == 0, "removed");
 	ok(faccessat(root, "containers/", F_OK, 0) == 0 && rt_ctr_remove(root, id, &e) == 0,
 	   "removing again is fine");
