@@ -151,9 +151,50 @@ static int image_from_rootfs(struct rt_image_run *ir, const char *dir, struct rt
 /* An image reference, resolved by the image store into layers and the
  * defaults of its config. Until a store that can do it is built in,
  * every name is unknown, and the error says so plainly. */
+#if defined(__has_include)
+#if __has_include("image.h")
+#include "image.h"
+#define HAVE_IMAGE_H 1
+/* Weak: a build without the image store links, and knows no image. */
+int rt_image_resolve(const char *root, const char *ref, struct rt_image_cfg *cfg,
+		     struct rt_err *e) __attribute__((weak));
+#endif
+#endif
+
 static int image_from_store(const struct rt_opts *o, struct rt_image_run *ir,
 			    const char *ref, struct rt_err *e)
 {
+#ifdef HAVE_IMAGE_H
+	static struct rt_image_cfg cfg;
+	int k;
+
+	if (rt_image_resolve) {
+		memset(ir, 0, offsetof(struct rt_image_run, arena));
+		ir->used = 0;
+		if (rt_image_resolve(o->root, ref, &cfg, e) < 0)
+			return -1;
+		snprintf(ir->ref, sizeof ir->ref, "%s", ref);
+		snprintf(ir->digest, sizeof ir->digest, "%s", cfg.digest);
+		snprintf(ir->id, sizeof ir->id, "%s", cfg.id);
+		if (cfg.nlayers < 1 || cfg.nlayers > RT_SANDBOX_MAX_LAYERS)
+			return rt_err_set(e, E2BIG, "image %s has %d layers", ref, cfg.nlayers);
+		for (k = 0; k < cfg.nlayers; k++)
+			ir->layers[k] = cfg.layers[k];
+		ir->nlayers = cfg.nlayers;
+		for (k = 0; k < cfg.nentrypoint && k < RT_SANDBOX_MAX_ARGS; k++)
+			if (!(ir->entrypoint[k] = arena_dup(ir, cfg.entrypoint[k])))
+				return rt_err_set(e, E2BIG, "image %s: config too large", ref);
+		for (k = 0; k < cfg.ncmd && k < RT_SANDBOX_MAX_ARGS; k++)
+			if (!(ir->cmd[k] = arena_dup(ir, cfg.cmd[k])))
+				return rt_err_set(e, E2BIG, "image %s: config too large", ref);
+		for (k = 0; k < cfg.nenv && k < RT_SANDBOX_MAX_ENV - 1; k++)
+			if (!(ir->env[k] = arena_dup(ir, cfg.env[k])))
+				return rt_err_set(e, E2BIG, "image %s: config too large", ref);
+		ir->workdir = cfg.workdir && *cfg.workdir ? cfg.workdir : NULL;
+		ir->user = cfg.user && *cfg.user ? cfg.user : NULL;
+		return 0;
+	}
+#endif
 	(void)o;
 	(void)ir;
 	return rt_err_set(e, ENOENT, "no such image: %s", ref);
@@ -428,8 +469,12 @@ static int build_create(const struct rt_opts *o, struct rt_json_w *w, const stru
 	if (ncmd + count(img.entrypoint) > RT_SANDBOX_MAX_ARGS)
 		return rt_cli_fail(verb, RT_EXIT_USAGE, "too many arguments (at most %d)", RT_SANDBOX_MAX_ARGS);
 	/* Env: a default PATH, the image's, then -e (later wins). */
-	env[nenv++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	for (k = 0; img.env[k]; k++)
+	/* Docker's default PATH unless the image sets one. */
+	for (k = 0; img.env[k] && strncmp(img.env[k], "PATH=", 5); k++)
+		;
+	if (!img.env[k])
+		env[nenv++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (k = 0; img.env[k] && nenv < RT_SANDBOX_MAX_ENV; k++)
 		env[nenv++] = img.env[k];
 	for (k = 0; k < f->nenv; k++) {
 		size_t kl = (size_t)(strchr(f->env[k], '=') - f->env[k]) + 1;
