@@ -79,7 +79,7 @@ static bool has_token(const char *list, const char *tok)
 
 static const char *status_line(struct rt_http_parser *p, const char *s, size_t n)
 {
-	if (n < 12 || memcmp(s, "HTTP/1.", 7) || s[7] < '0' || s[7] > '9' || s[8] != ' ')
+	if (n < 12 || memcmp(s, "HTTP/1.", 7) != 0 || s[7] < '0' || s[7] > '9' || s[8] != ' ')
 		return "malformed status line";
 	if (s[9] < '1' || s[9] > '9' || s[10] < '0' || s[10] > '9' ||
 	    s[11] < '0' || s[11] > '9' || (n > 12 && s[12] != ' '))
@@ -139,7 +139,7 @@ static const char *header_line(struct rt_http_parser *p)
 		p->has_length = true;
 		p->length = n;
 	} else if (!strcmp(l, "transfer-encoding")) {
-		if (p->te || strcasecmp(v, "chunked"))
+		if (p->te || strcasecmp(v, "chunked") != 0)
 			return "unsupported Transfer-Encoding";
 		p->te = 1;
 	} else if (!strcmp(l, "connection")) {
@@ -852,7 +852,7 @@ static int tcp_connect(const char *host, uint16_t port, int ms, struct rt_err *e
 				  gai_strerror(r));
 	for (ai = res; ai; ai = ai->ai_next) {
 		socklen_t sl = sizeof err;
-		struct rt_err tmp;
+		struct rt_err tmp = { 0, "" };
 
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
 			    ai->ai_protocol);
@@ -862,13 +862,17 @@ static int tcp_connect(const char *host, uint16_t port, int ms, struct rt_err *e
 		}
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
-		if (errno == EINPROGRESS && wait_fd(fd, POLLOUT, ms, 0, &tmp) == 0 &&
-		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) == 0 && err == 0)
-			break;
-		if (errno != EINPROGRESS)
+		if (errno != EINPROGRESS) {
 			err = errno;
-		else if (err == 0)
+		} else if (wait_fd(fd, POLLOUT, ms, 0, &tmp) < 0) {
 			err = tmp.errnum ? tmp.errnum : ETIMEDOUT;
+		} else {
+			err = 0;
+			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0)
+				err = errno;
+			else if (err == 0)
+				break;
+		}
 		close(fd);
 		fd = -1;
 	}
@@ -913,6 +917,7 @@ static size_t raw_avail(struct rt_http_client *c, const uint8_t **d)
 #if IS_ENABLED(CONFIG_TLS)
 	struct rt_http_conn *k = c->conn;
 
+	*d = NULL;
 	if (k->tls_on) {
 		size_t len = 0;
 

@@ -353,7 +353,7 @@ static bool san_has_ip(const uint8_t *der, size_t len, const uint8_t *ip, size_t
 			xend = x + cl;
 			if (der_next(&x, xend, &tag, &v, &vl) < 0 || tag != 0x06)
 				return false;
-			if (vl != sizeof oid_san || memcmp(v, oid_san, vl))
+			if (vl != sizeof oid_san || memcmp(v, oid_san, vl) != 0)
 				continue;
 			if (der_next(&x, xend, &tag, &v, &vl) < 0)
 				return false;
