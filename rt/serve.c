@@ -203,6 +203,9 @@ size_t sup_read_budget(int ci)
 	uint64_t room = UINT64_MAX;
 	int i;
 
+	/* Shutting down: nobody may hold a container's end back. */
+	if (sup.stopping)
+		return 65536;
 	for (i = 0; i < RT_SUP_MAX_CLIENTS; i++) {
 		struct conn *c = &conns[i];
 

@@ -218,6 +218,12 @@ static void out_close(int ci, int k)
 
 /* Read what is there; returns 0 at end of file or error (fd closed),
  * 1 when more may come. */
+static void finish_run(int ci);
+
+/* Read what is there into the ring. drain: until EOF (the writers are
+ * dead); else one read, for fairness. Returns 0 once the fd is closed
+ * (EOF, or EIO from a pty whose slave closed), 1 while it stays open,
+ * including when an attached client's budget paused it. */
 static int out_read(int ci, int k, int drain)
 {
 	static uint8_t buf[16384];
@@ -231,26 +237,27 @@ static int out_read(int ci, int k, int drain)
 		if (want > sizeof buf)
 			want = sizeof buf;
 		if (want == 0) {
-			if (!drain) {
-				/* Resumed by pump() once the client catches up. */
-				sup_out_poll(ci, k, 0);
-				return 1;
-			}
-			want = sizeof buf;   /* the run is over: keep the newest */
+			/* Resumed by the client's pump once it catches up. */
+			sup_out_poll(ci, k, 0);
+			return 1;
 		}
 		n = read(c->out[k], buf, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return 1;
-		if (n <= 0) {       /* EOF, or EIO from a pty whose slave closed */
+		if (n <= 0) {
 			out_close(ci, k);
+			/* The last output of a dead container: its run is over
+			   (this may free the record: touch nothing after). */
+			if (c->reaped && c->out[0] < 0 && c->out[1] < 0)
+				finish_run(ci);
 			return 0;
 		}
 		rt_logring_write(&c->ring, stream, sup_real_ns(), buf, (size_t)n);
 		sup_notify_output(ci);
 		if (!drain)
-			return 1;   /* fairness: one read per wake-up */
+			return 1;
 	}
 	return 0;
 }
@@ -432,30 +439,37 @@ void sup_ctr_event(int ci, enum rt_life_event ev, int64_t arg, struct rt_err *er
 }
 
 /* The container's PID 1 was reaped. */
+static void finish_run(int ci)
+{
+	struct ctr *c = &sup_ctrs[ci];
+
+	c->reaped = 0;
+	sup_ctr_event(ci, RT_LE_EXIT, c->reaped_code, NULL);
+}
+
+/* The container's PID 1 was reaped. Everything in its PID namespace is
+ * gone too, so what is in the pipes is all there will be: the run ends
+ * once they are read, which an attached client that lags may delay. */
 static void ctr_died(int ci, int status)
 {
 	struct ctr *c = &sup_ctrs[ci];
-	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	int k;
 
-	/* Everything in its PID namespace is gone too, so what is in the
-	   pipes is all there will be. */
-	for (k = 0; k < 2; k++) {
-		/* A terminal's client is still reading the master: what is
-		   left there is its, not the ring's. */
-		if (k == 0 && c->tty_client >= 0) {
-			out_close(ci, 0);
-			continue;
-		}
-		while (out_read(ci, k, 1))
-			;
-	}
-	c->tty_client = -1;
 	/* The writable layer stays for a restart; rm throws it away. */
 	c->proc.pid = 0;
 	sup_xclose(&c->proc.pidfd);
 	c->finished = sup_real_ns();
-	sup_ctr_event(ci, RT_LE_EXIT, code, NULL);
+	c->reaped = 1;
+	c->reaped_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	/* A terminal's client is still reading the master: what is left
+	   there is its, not the ring's. */
+	if (c->tty_client >= 0)
+		out_close(ci, 0);
+	c->tty_client = -1;
+	for (k = 0; k < 2 && c->used && c->reaped; k++)
+		out_read(ci, k, 1);
+	if (c->used && c->reaped && c->out[0] < 0 && c->out[1] < 0)
+		finish_run(ci);
 }
 
 static void reap(void)

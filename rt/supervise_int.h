@@ -39,6 +39,7 @@ struct ctr {
 	int stdin_fd;           /* a client's stdin for the next spawn */
 	int64_t started, finished;  /* ns since the epoch */
 	int ran;
+	int reaped, reaped_code;   /* PID 1 died, its output not all read */
 	char error[200];        /* why the last spawn failed */
 };
 

@@ -47,6 +47,8 @@ is "$out" "out" "run streams stdout"
 is "$(cat "$T/err")" "err" "run streams stderr"
 out=$(rt run $R sh -c 'i=0; while [ $i -lt 3000 ]; do echo line $i; i=$((i+1)); done' | wc -l)
 is "$out" 3000 "run streams more than a log ring holds, losing nothing"
+out=$(rt run $R sh -c 'i=0; while [ $i -lt 20000 ]; do echo line-$i; i=$((i+1)); done' | (sleep 1; wc -l))
+is "$out" 20000 "a slow reader of an attached run loses nothing, even at exit"
 rt run $R nosuchcommand 2>"$T/err"
 is $? 127 "command not found: 127"
 like "$(cat "$T/err")" "rt: run: *" "with rt's message"
@@ -103,7 +105,7 @@ is "$(rt stop -t 0 "$pfx")" "$pfx" "a unique id prefix names a container"
 is "$(rt inspect dup | grep -c '"Status": "exited"')" 1 "inspect shows the state"
 err=$(rt run nosuchimage true 2>&1)
 is $? 125 "an image name without a store: 125"
-is "$err" "rt: run: no such image: nosuchimage" "and an honest message"
+like "$err" "rt: run: *o such image: nosuchimage*" "and an honest message"
 
 # Signals to an attached `rt run` reach the container (sig-proxy).
 "$RT" --root "$T/root" --run "$T/run" run $R sh -c 'trap "exit 9" TERM; echo ready; while :; do sleep 0.1; done' > "$T/sigout" &
