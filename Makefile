@@ -238,6 +238,8 @@ setup-check:
 sizes:
 	@sh boards/sizes.sh
 
+bench: ; @sh tests/bench/run.sh
+
 LINT_SRCS = $(call TRACKED,rt/*.c) $(call TRACKED,mkimage/*.c)
 lint: $(O)/config.h
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability \
@@ -268,4 +270,4 @@ help:
 	@echo "make setup              install the Debian packages the build and tests need"
 
 .PHONY: all rt mkimage menuconfig olddefconfig savedefconfig allnoconfig unit test \
-	setup setup-check sizes lint clean distclean help fuzz fuzz-build
+	setup setup-check sizes lint clean distclean help fuzz fuzz-build bench
