@@ -434,7 +434,7 @@ static void op_create(int i, const struct rt_ctl_req *q)
 	n = rt_ctr_record(&m, q->obj, q->objlen, rec, sizeof rec, &e);
 	if (n < 0)
 		return reply_e(i, 125, &e);
-	ci = sup_ctr_alloc(&m, rec, (size_t)n, &e);
+	ci = sup_ctr_alloc(rec, (size_t)n, &e);
 	if (ci < 0)
 		return reply_e(i, 125, &e);
 	if (rt_ctr_save(sup.rootfd, m.id, rec, (size_t)n, &e) < 0) {

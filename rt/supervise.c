@@ -115,8 +115,7 @@ void sup_ctr_unref(int ci)
 		sup_ctr_free(ci);
 }
 
-int sup_ctr_alloc(const struct rt_ctr_meta *m, const char *rec, size_t len,
-		     struct rt_err *e)
+int sup_ctr_alloc(const char *rec, size_t len, struct rt_err *e)
 {
 	const char *conf;
 	size_t conflen;
@@ -142,7 +141,6 @@ int sup_ctr_alloc(const struct rt_ctr_meta *m, const char *rec, size_t len,
 		c->rec = NULL;
 		return -1;
 	}
-	(void)m;
 	c->m = pm;
 	c->conf = conf;
 	c->conflen = conflen;
@@ -548,7 +546,6 @@ static void load_one(const char *id)
 	static char rec[RT_CTR_REC_MAX];
 	char path[300];
 	struct rt_ctr_state st;
-	struct rt_ctr_meta m;
 	struct rt_err e;
 	size_t len;
 	int ci, fd;
@@ -563,8 +560,7 @@ static void load_one(const char *id)
 		return;
 	}
 	close(fd);
-	memset(&m, 0, sizeof m);
-	ci = sup_ctr_alloc(&m, rec, len, &e);
+	ci = sup_ctr_alloc(rec, len, &e);
 	if (ci < 0) {
 		fprintf(stderr, "rt: daemon: container %.12s: %s\n", id, e.msg);
 		return;

@@ -60,8 +60,8 @@ int64_t sup_real_ns(void);
 void sup_fmt_time(int64_t ns, char *buf, size_t cap);     /* RFC 3339, ns */
 void sup_ep_set(int op, int fd, uint32_t events, uint64_t data);
 void sup_xclose(int *fd);
-int sup_ctr_alloc(const struct rt_ctr_meta *m, const char *rec, size_t len,
-		  struct rt_err *e);
+/* A slot for a stored record (parsed and checked again here). */
+int sup_ctr_alloc(const char *rec, size_t len, struct rt_err *e);
 void sup_ctr_free(int ci);
 void sup_ctr_unref(int ci);
 int sup_ctr_visible(int ci);
