@@ -120,8 +120,8 @@ LIBS-$(CONFIG_TLS) += -lbearssl
 LIBS-$(CONFIG_GZIP) += -lz
 
 # Modules mkimage shares with rt (never including config.h).
-mkimage-rt := err.o io.o path.o json.o tar.o sha256.o sign.o b64.o trust.o
-mkimage-y := main.o keygen.o build.o layer.o layout.o jcopy.o sigs.o inspect.o
+mkimage-rt := err.o io.o path.o json.o tar.o sha256.o sign.o b64.o trust.o conf.o
+mkimage-y := main.o keygen.o build.o layer.o layout.o jcopy.o sigs.o inspect.o flash.o cpio.o
 
 RT_OBJS := $(addprefix $(O)/obj/rt/,$(rt-y))
 MK_OBJS := $(addprefix $(O)/obj/host/mkimage/,$(mkimage-y)) $(addprefix $(O)/obj/host/rt/,$(mkimage-rt))

@@ -40,6 +40,17 @@ static const struct verb {
 	  "inspect IMAGE\n"
 	  "      Print the names, digests, platform, layers, history and signatures\n"
 	  "      of the images in IMAGE.\n" },
+	{ "flash", mk_flash,
+	  "flash --board BOARD --guest DIR --platform OS/ARCH[/VARIANT] -o OUT\n"
+	  "      [--rt RT] [--host-rt RT] [--modules \"NAME ...\"] [--app FILE.conf]...\n"
+	  "      [--image IMAGE]... [--key K.pub]... [--data-size MIB] [--hostname NAME]\n"
+	  "      [--busybox BUSYBOX]\n"
+	  "      A board's firmware in OUT: kernel (from DIR, a guest fetched by\n"
+	  "      boards/guest.sh), initramfs.cpio.gz (RT as /init, the app files, the\n"
+	  "      keys, the named modules and what they need) and data.img (ext4, the\n"
+	  "      store, with each IMAGE loaded by this host's rt (--host-rt) for the\n"
+	  "      board's platform and checked against the keys). RT defaults to\n"
+	  "      build/BOARD/rt. --busybox adds a console toolbox (/bin/sh, ...).\n" },
 	{ NULL, NULL, NULL },
 };
 

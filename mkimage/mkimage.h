@@ -37,6 +37,7 @@ int mk_build(int argc, char **argv);
 int mk_sign(int argc, char **argv);
 int mk_verify(int argc, char **argv);
 int mk_inspect(int argc, char **argv);
+int mk_flash(int argc, char **argv);
 
 /* "mkimage: VERB: MSG" on stderr; returns code. */
 int mk_fail(const char *verb, int code, const char *fmt, ...)

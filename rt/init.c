@@ -5,7 +5,10 @@
  * console, prefixed "rt: init:". Nothing here allocates. */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,6 +260,126 @@ static void loopback_up(void)
 	close(s);
 }
 
+static int ifreq_addr(int s, unsigned long req, const char *ifname, in_addr_t a)
+{
+	struct ifreq ifr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+
+	memset(&ifr, 0, sizeof ifr);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = a;
+	return ioctl(s, req, &ifr);
+}
+
+/* IFACE:ADDRESS/PREFIX[:GATEWAY] */
+static void ipv4_config(void)
+{
+	const char *spec = param("rt_ip", CONFIG_INIT_IPV4);
+	char buf[128], *ifname, *addr, *gw, *slash;
+	struct in_addr a, g;
+	struct ifreq ifr;
+	unsigned long prefix;
+	in_addr_t mask;
+	int s;
+
+	if (!*spec)
+		return;
+	snprintf(buf, sizeof buf, "%s", spec);
+	ifname = buf;
+	addr = strchr(buf, ':');
+	if (!addr)
+		goto bad;
+	*addr++ = '\0';
+	gw = strchr(addr, ':');
+	if (gw)
+		*gw++ = '\0';
+	slash = strchr(addr, '/');
+	if (!slash)
+		goto bad;
+	*slash++ = '\0';
+	prefix = strtoul(slash, NULL, 10);
+	if (strlen(ifname) >= IFNAMSIZ || prefix > 32 || inet_pton(AF_INET, addr, &a) != 1 ||
+	    (gw && inet_pton(AF_INET, gw, &g) != 1))
+		goto bad;
+	mask = prefix ? htonl(~0u << (32 - prefix)) : 0;
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return;
+	memset(&ifr, 0, sizeof ifr);
+	strcpy(ifr.ifr_name, ifname);
+	if (ifreq_addr(s, SIOCSIFADDR, ifname, a.s_addr) < 0 ||
+	    ifreq_addr(s, SIOCSIFNETMASK, ifname, mask) < 0 ||
+	    ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+		say("%s: %s\n", ifname, strerror(errno));
+		close(s);
+		return;
+	}
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		say("%s up: %s\n", ifname, strerror(errno));
+	if (gw) {
+		struct rtentry rt;
+		struct sockaddr_in *d = (struct sockaddr_in *)&rt.rt_dst;
+		struct sockaddr_in *m = (struct sockaddr_in *)&rt.rt_genmask;
+		struct sockaddr_in *r = (struct sockaddr_in *)&rt.rt_gateway;
+
+		memset(&rt, 0, sizeof rt);
+		d->sin_family = m->sin_family = r->sin_family = AF_INET;
+		r->sin_addr = g;
+		rt.rt_flags = RTF_UP | RTF_GATEWAY;
+		if (ioctl(s, SIOCADDRT, &rt) < 0 && errno != EEXIST)
+			say("default route via %s: %s\n", gw, strerror(errno));
+	}
+	close(s);
+	say("%s: %s/%lu%s%s\n", ifname, addr, prefix, gw ? " via " : "", gw ? gw : "");
+	return;
+bad:
+	say("rt_ip=%s: expected IFACE:ADDRESS/PREFIX[:GATEWAY]\n", spec);
+}
+
+/* A root shell on the console for development boards, started again when
+ * it exits. A small keeper process owns it, so the supervisor loop only
+ * ever sees the keeper. */
+static void console_shell(void)
+{
+	pid_t keeper;
+
+	if (!IS_ENABLED(CONFIG_INIT_CONSOLE_SHELL) || access("/bin/sh", X_OK) < 0)
+		return;
+	keeper = fork();
+	if (keeper != 0) {
+		if (keeper < 0)
+			say("console shell: %s\n", strerror(errno));
+		return;
+	}
+	{
+		struct timespec one = { 1, 0 };
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		for (;;) {
+			pid_t sh = fork();
+
+			if (sh == 0) {
+				char *argv[] = { "-sh", NULL };
+				char *envp[] = { "PATH=/sbin:/bin:/usr/sbin:/usr/bin", "HOME=/root",
+						 "TERM=vt100", NULL };
+
+				setsid();
+				ioctl(0, TIOCSCTTY, 1);
+				execve("/bin/sh", argv, envp);
+				_exit(127);
+			}
+			if (sh > 0)
+				while (waitpid(sh, NULL, 0) < 0 && errno == EINTR)
+					;
+			nanosleep(&one, NULL);
+		}
+	}
+}
+
 int rt_init_shutdown_signal(int sig)
 {
 	switch (sig) {
@@ -397,6 +520,8 @@ int rt_init_main(int argc, char **argv)
 	mount_data();
 	set_hostname();
 	loopback_up();
+	ipv4_config();
+	console_shell();
 	say("ready: rt %s on %s\n", RT_VERSION, CONFIG_BOARD);
 	sig = rt_supervise(&cfg, &e);
 	if (sig < 0) {
