@@ -60,56 +60,86 @@ static int valid_id(const char *id)
 {
 	size_t n = strlen(id);
 
-	return n > 0 && n <= 128 && id[0] != '.' &&
+	return n > 0 && n <= 128 && id[0] != '.' && strcmp(id, RT_CGROUP_LEAF) != 0 &&
 	       strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+/* /proc/self/cgroup into buf, NUL-terminated. */
+static int read_self(char *buf, size_t len, struct rt_err *e)
+{
+	int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+	ssize_t got;
+
+	if (fd < 0)
+		return rt_err_sys(e, "open /proc/self/cgroup");
+	got = rt_io_read_full(fd, buf, len - 1, e);
+	close(fd);
+	if (got < 0)
+		return rt_err_wrap(e, "/proc/self/cgroup");
+	if ((size_t)got == len - 1)
+		return rt_err_set(e, EFBIG, "/proc/self/cgroup: too large");
+	buf[got] = '\0';
+	return 0;
+}
+
+/* Split a /proc/self/cgroup line "N:controllers:path" in place. */
+static int split_line(char *line, char **num, char **ctrls, char **path)
+{
+	char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+	if (!c2)
+		return -1;
+	*c1 = *c2 = '\0';
+	*num = line;
+	*ctrls = c1 + 1;
+	*path = c2 + 1;
+	return 0;
+}
+
+/* Whether the comma-separated list has ctrl. */
+static int lists(const char *l, const char *ctrl)
+{
+	size_t n = strlen(ctrl);
+
+	while (*l) {
+		size_t k = strcspn(l, ",");
+
+		if (k == n && memcmp(l, ctrl, k) == 0)
+			return 1;
+		l += k + (l[k] == ',');
+	}
+	return 0;
 }
 
 /* The calling process's cgroup in one hierarchy, from /proc/self/cgroup:
  * the v2 line ("0::/path") with ctrl NULL, else the v1 line listing ctrl. */
 static int own_path(const char *ctrl, char *out, size_t len, struct rt_err *e)
 {
-	char buf[8192], *line, *save = NULL;
+	char buf[8192], *line, *save = NULL, *num, *ctrls, *path;
 	size_t n;
-	int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
-	ssize_t got;
 
-	if (fd < 0)
-		return rt_err_sys(e, "open /proc/self/cgroup");
-	got = rt_io_read_full(fd, buf, sizeof buf - 1, e);
-	close(fd);
-	if (got < 0)
-		return rt_err_wrap(e, "/proc/self/cgroup");
-	if ((size_t)got == sizeof buf - 1)
-		return rt_err_set(e, EFBIG, "/proc/self/cgroup: too large");
-	buf[got] = '\0';
+	if (read_self(buf, sizeof buf, e) < 0)
+		return -1;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		int match = 0;
-
-		if (!c2)
+		if (split_line(line, &num, &ctrls, &path) < 0)
 			continue;
-		*c2 = '\0';
-		if (!ctrl) {
-			match = c1 == line + 1 && line[0] == '0' && c1 + 1 == c2;
-		} else {
-			char *l = c1 + 1;
-
-			while (*l && !match) {
-				size_t k = strcspn(l, ",");
-
-				match = k == strlen(ctrl) && memcmp(l, ctrl, k) == 0;
-				l += k + (l[k] == ',');
-			}
-		}
-		if (!match)
+		if (ctrl ? !lists(ctrls, ctrl) : strcmp(num, "0") != 0 || *ctrls)
 			continue;
-		n = strlen(c2 + 1);
+		n = strlen(path);
 		if (n >= len)
 			return rt_err_set(e, ENAMETOOLONG, "own cgroup path too long");
-		memcpy(out, c2 + 1, n + 1);
+		memcpy(out, path, n + 1);
 		return 0;
 	}
 	return rt_err_set(e, ENOENT, "no %s cgroup in /proc/self/cgroup", ctrl ? ctrl : "v2");
+}
+
+/* Whether path ends in the component sequence tail ("/rt/x"). */
+static int ends_with(const char *path, const char *tail)
+{
+	size_t a = strlen(path), b = strlen(tail);
+
+	return a >= b && strcmp(path + a - b, tail) == 0;
 }
 
 /* "<root>/<own>/rt" and "<root>/<own>/rt/<id>" for one hierarchy. */
@@ -121,6 +151,9 @@ static int paths(const char *root, const char *ctrl, const char *id,
 
 	if (own_path(ctrl, self, sizeof self, e) < 0)
 		return -1;
+	/* Once rt moved itself into its leaf, the base is two levels up. */
+	if (ends_with(self, "/rt/" RT_CGROUP_LEAF))
+		self[strlen(self) - strlen("/rt/" RT_CGROUP_LEAF)] = '\0';
 	if (strcmp(self, "/") == 0)
 		self[0] = '\0';
 	n = snprintf(own, RT_PATH_MAX, "%s%s", root, self);
@@ -198,6 +231,31 @@ static int v2_has(const char *dir, const char *ctrl)
 	return 0;
 }
 
+/* v2: move the calling process out of its base cgroup into the leaf
+ * <base>/rt/supervisor, so the base holds no process of rt's and can
+ * delegate controllers. The root may hold processes; a process already
+ * in the leaf stays. */
+static int leave_base(const char *root, const char *own, const char *parent,
+		      struct rt_err *e)
+{
+	char self[RT_PATH_MAX], leaf[RT_PATH_MAX];
+	int fd, r;
+
+	if (strcmp(own, root) == 0)
+		return 0;
+	if (own_path(NULL, self, sizeof self, e) < 0)
+		return -1;
+	if (ends_with(self, "/rt/" RT_CGROUP_LEAF))
+		return 0;
+	if (snprintf(leaf, sizeof leaf, "%s/" RT_CGROUP_LEAF, parent) >= (int)sizeof leaf)
+		return rt_err_set(e, ENAMETOOLONG, "cgroup path too long");
+	if (make_dir(leaf, e) < 0 || open_procs(leaf, &fd, e) < 0)
+		return -1;
+	r = rt_io_write_all(fd, "0", 1, e);
+	close(fd);
+	return r < 0 ? rt_err_wrap(e, "cgroup v2: move rt into %s", leaf) : 0;
+}
+
 static void fmt_u64(char *buf, size_t len, uint64_t v)
 {
 	snprintf(buf, len, "%" PRIu64, v);
@@ -215,7 +273,7 @@ static int create_v2(const char *id, const struct rt_cgroup_limits *l,
 
 	if (paths(root, NULL, id, own, parent, dir, e) < 0)
 		return -1;
-	if (make_dir(parent, e) < 0)
+	if (make_dir(parent, e) < 0 || leave_base(root, own, parent, e) < 0)
 		return -1;
 	/* Controllers reach a cgroup only through every ancestor's
 	 * subtree_control; a limit that cannot be delegated is an error. */
@@ -230,9 +288,15 @@ static int create_v2(const char *id, const struct rt_cgroup_limits *l,
 		snprintf(op, sizeof op, "+%s", ctrls[i]);
 		if (write_at(own, "cgroup.subtree_control", op, 0, e) < 0 ||
 		    write_at(parent, "cgroup.subtree_control", op, 0, e) < 0) {
-			if (want[i])
-				return -1;
-			rt_err_clear(e);
+			if (!want[i]) {
+				rt_err_clear(e);
+				continue;
+			}
+			if (e->errnum == EBUSY)
+				return rt_err_set(e, EBUSY, "cgroup v2: %s holds processes other than rt, so "
+						  "it cannot pass the %s controller to containers (run rt in "
+						  "a cgroup of its own)", own, ctrls[i]);
+			return -1;
 		}
 	}
 	if (make_dir(dir, e) < 0)
@@ -437,6 +501,31 @@ int rt_cgroup_remove(const char *id, struct rt_err *e)
 		return r;
 	case RT_CGROUP_NONE:
 		break;
+	}
+	return 0;
+}
+
+int rt_cgroup_view(const char *id, struct rt_cgroup_view *v, struct rt_err *e)
+{
+	char buf[8192], tail[RT_PATH_MAX], *line, *save = NULL, *num, *ctrls, *path;
+
+	memset(v, 0, sizeof *v);
+	if (!valid_id(id))
+		return rt_err_set(e, EINVAL, "cgroup: bad container id");
+	snprintf(tail, sizeof tail, "/rt/%s", id);
+	if (read_self(buf, sizeof buf, e) < 0)
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (split_line(line, &num, &ctrls, &path) < 0 || !ends_with(path, tail))
+			continue;
+		if (!*ctrls && strcmp(num, "0") == 0) {
+			v->v2 = fs_type(ROOT) == CGROUP2_MAGIC ? 2 : 1;
+			continue;
+		}
+		/* A name that does not fit only leaves that hierarchy out. */
+		if (v->n < RT_CGROUP_VIEW_MAX && *ctrls && strlen(ctrls) < sizeof v->opts[0] &&
+		    !strchr(ctrls, '/'))
+			strcpy(v->opts[v->n++], ctrls);
 	}
 	return 0;
 }

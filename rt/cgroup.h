@@ -6,8 +6,13 @@
  * /sys/fs/cgroup is a cgroup2 mount; otherwise the v1 memory, pids and
  * cpu hierarchies under /sys/fs/cgroup/<controller> (hybrid hosts whose
  * cgroup2 mount at /sys/fs/cgroup/unified holds no controllers get v1).
- * On v2, rt's own cgroup must be able to delegate controllers to
- * children: the root, or a cgroup without processes of its own.
+ * On v2 a cgroup other than the root cannot pass controllers to its
+ * children while it holds processes ("no internal processes"), so the
+ * first container moves the calling process (the supervisor) into the
+ * leaf <base>/rt/supervisor beside the containers, and <base> stays rt's
+ * base from then on. Processes of others in <base> are not moved: a limit
+ * then fails with an error that says so (run rt in a cgroup of its own,
+ * e.g. a systemd unit with Delegate=yes).
  *
  * Joining a cgroup costs the kernel an RCU grace period (milliseconds on
  * a busy board), so on v2 the child is born in its cgroup (clone3 with
@@ -24,6 +29,8 @@
 enum rt_cgroup_mode { RT_CGROUP_NONE, RT_CGROUP_V1, RT_CGROUP_V2 };
 
 #define RT_CGROUP_MAX_FDS 3   /* one cgroup.procs per hierarchy */
+#define RT_CGROUP_LEAF "supervisor"   /* rt's own leaf under <base>/rt */
+#define RT_CGROUP_VIEW_MAX 16
 #define RT_CGROUP_CPU_PERIOD 100000
 
 struct rt_cgroup_limits {
@@ -53,6 +60,19 @@ int rt_cgroup_join(const int *fds, int nfds, struct rt_err *e);
 
 /* Remove the container's cgroup (ENOENT is success). */
 int rt_cgroup_remove(const char *id, struct rt_err *e);
+
+/* What the container's /sys/fs/cgroup shows: the hierarchies in which
+ * the calling process (the container's first process, after the join)
+ * is in its own cgroup <base>/rt/<id>; a hierarchy where it shares rt's
+ * cgroup is left out, since its namespace root there would show rt's
+ * other containers. Read before the cgroup namespace is entered: inside
+ * it every path reads "/". */
+struct rt_cgroup_view {
+	int v2;                 /* 1: the unified hierarchy, 2: it is /sys/fs/cgroup itself */
+	int n;                  /* v1 hierarchies */
+	char opts[RT_CGROUP_VIEW_MAX][64];   /* "memory", "cpu,cpuacct", "name=systemd" */
+};
+int rt_cgroup_view(const char *id, struct rt_cgroup_view *v, struct rt_err *e);
 
 /* Host path of the container's cgroup directory that holds controller
  * ("memory", "pids", "cpu"). */

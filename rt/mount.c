@@ -22,6 +22,7 @@
 #define OVL_PARAMS "/sys/module/overlay/parameters/"
 #define DEV_OPTS "mode=755,size=65536k"
 #define SHM_OPTS "mode=1777,size=65536k"
+#define CGROUP_OPTS "mode=755,size=64k"
 #define PTS_OPTS "newinstance,ptmxmode=0666,mode=0620,gid=5"
 #define MOUNT_DATA_MAX 4096           /* one page: mount(2)'s limit */
 #define HOST_FILE_MAX (16u << 10)     /* hosts, resolv.conf copied from the host */
@@ -53,6 +54,7 @@ static const struct {
 
 struct ctx {
 	const struct rt_sandbox_spec *s;
+	const struct rt_cgroup_view *cg;
 	int sd;          /* statedir */
 	int rw;          /* statedir/rw, the writable layer's tmpfs */
 	int mp;          /* rw/mp: mount points for a read-only rootfs, or -1 */
@@ -584,6 +586,85 @@ static int build_proc(struct ctx *c, struct rt_err *e)
 	return r;
 }
 
+/* /sys/fs/cgroup: the container's own cgroups, read-only, each mounted
+ * inside its cgroup namespace so that its root is the container's
+ * cgroup. v2 alone is mounted there directly; otherwise a small tmpfs
+ * holds a directory per hierarchy (and "unified" for cgroup2), with
+ * Docker's symlinks for co-mounted controllers ("cpu" -> "cpu,cpuacct"). */
+static int build_cgroup(struct ctx *c, int sys, struct rt_err *e)
+{
+	const struct rt_cgroup_view *v = c->cg;
+	const unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	char data[96], one[64];
+	int fs, cg, dir = -1, fd = -1, i, r = 0;
+
+	if (!v || (!v->v2 && v->n == 0))
+		return 0;
+	fs = openat(sys, "fs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	cg = fs < 0 ? -1 : openat(fs, "cgroup", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	closep(&fs);
+	if (cg < 0)   /* a kernel without cgroups has no mount point */
+		return errno == ENOENT ? 0 : rt_err_sys(e, "open /sys/fs/cgroup");
+	if (v->v2 == 2 && v->n == 0) {
+		r = do_mount("cgroup2", -1, cg, "cgroup2", ro, NULL, "/sys/fs/cgroup", e);
+		closep(&cg);
+		return r;
+	}
+	r = do_mount("tmpfs", -1, cg, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, CGROUP_OPTS,
+		     "/sys/fs/cgroup", e);
+	closep(&cg);
+	if (r == 0) {
+		fs = openat(sys, "fs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		dir = fs < 0 ? -1 : openat(fs, "cgroup", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		closep(&fs);
+		if (dir < 0)
+			r = rt_err_sys(e, "open /sys/fs/cgroup");
+	}
+	for (i = 0; r == 0 && i <= v->n; i++) {
+		const char *name, *type = "cgroup", *opts;
+
+		if (i == v->n) {
+			if (!v->v2)
+				break;
+			name = "unified";
+			type = "cgroup2";
+			opts = NULL;
+		} else if (!strncmp(v->opts[i], "name=", 5)) {
+			name = v->opts[i] + 5;
+			snprintf(data, sizeof data, "none,%s", v->opts[i]);
+			opts = data;
+		} else {
+			name = opts = v->opts[i];
+		}
+		if (mkdirat(dir, name, 0555) < 0 ||
+		    (fd = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+			r = rt_err_sys(e, "mkdir /sys/fs/cgroup/%s", name);
+			break;
+		}
+		r = do_mount(type, -1, fd, type, ro, opts, name, e);
+		closep(&fd);
+		if (r < 0) {
+			rt_err_wrap(e, "/sys/fs/cgroup");
+			break;
+		}
+		/* "cpu,cpuacct": also reachable as cpu and as cpuacct. */
+		for (opts = strchr(name, ',') ? name : ""; *opts;) {
+			size_t n = strcspn(opts, ",");
+
+			snprintf(one, sizeof one, "%.*s", (int)n, opts);
+			if (symlinkat(name, dir, one) < 0 && errno != EEXIST) {
+				r = rt_err_sys(e, "symlink /sys/fs/cgroup/%s", one);
+				break;
+			}
+			opts += n + (opts[n] == ',');
+		}
+	}
+	if (r == 0)
+		r = remount(dir, ro, "/sys/fs/cgroup read-only", e);
+	closep(&dir);
+	return r;
+}
+
 static int build_sys(struct ctx *c, struct rt_err *e)
 {
 	struct mp m;
@@ -602,6 +683,8 @@ static int build_sys(struct ctx *c, struct rt_err *e)
 	}
 	for (i = 0; r == 0 && i < N(sys_masked); i++)
 		r = mask(c, sys, sys_masked[i], "/sys", e);
+	if (r == 0)
+		r = build_cgroup(c, sys, e);
 	closep(&sys);
 	mp_close(&m);
 	return r;
@@ -743,7 +826,8 @@ static int pivot(struct ctx *c, struct rt_err *e)
 	return 0;
 }
 
-int rt_mount_rootfs(const struct rt_sandbox_spec *s, struct rt_err *e)
+int rt_mount_rootfs(const struct rt_sandbox_spec *s, const struct rt_cgroup_view *cg,
+		    struct rt_err *e)
 {
 	struct ctx c;
 	char lp[32];
@@ -751,6 +835,7 @@ int rt_mount_rootfs(const struct rt_sandbox_spec *s, struct rt_err *e)
 
 	memset(&c, 0, sizeof c);
 	c.s = s;
+	c.cg = cg;
 	c.sd = c.rw = c.mp = c.root = c.devnull = -1;
 	/* Nothing done here may reach the host's mount table. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)

@@ -21,6 +21,7 @@
 #ifndef RT_MOUNT_H
 #define RT_MOUNT_H
 
+#include "cgroup.h"
 #include "err.h"
 #include "sandbox.h"
 
@@ -32,8 +33,10 @@ int rt_mount_prepare(const struct rt_sandbox_spec *s, const char *hostname,
 
 /* Child side, in a new mount namespace: build the rootfs and pivot_root
  * into it; on return "/" is the container's root and the old root is
- * detached. */
-int rt_mount_rootfs(const struct rt_sandbox_spec *s, struct rt_err *e);
+ * detached. cg (may be NULL) says which cgroup hierarchies the container
+ * sees at /sys/fs/cgroup, mounted read-only in its cgroup namespace. */
+int rt_mount_rootfs(const struct rt_sandbox_spec *s, const struct rt_cgroup_view *cg,
+		    struct rt_err *e);
 
 /* In the container's root: open cwd (resolved beneath "/") as an O_PATH
  * directory fd; a directory on procfs (a /proc/self/fd/N trick) is

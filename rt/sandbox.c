@@ -510,30 +510,36 @@ static __attribute__((noreturn)) void child_spawn(const struct rt_sandbox_spec *
 	struct proc_env pe;
 	const int none[3] = { -1, -1, -1 };
 	const int *in = s->tty ? none : s->stdio;
+	struct rt_cgroup_view view;
 	struct rt_err e;
 
 	rt_err_clear(&e);
+	memset(&view, 0, sizeof view);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	umask(022);
 	if (setup_fds(in, &sock, cg, ncg, &e) < 0)
 		child_fail(sock, &e, EXIT_SETUP);
 #ifdef CONFIG_CGROUPS
-	if (!in_cgroup && rt_cgroup_join(cg, ncg, &e) < 0)
+	if ((!in_cgroup && rt_cgroup_join(cg, ncg, &e) < 0) || rt_cgroup_view(s->id, &view, &e) < 0)
 		child_fail(sock, &e, EXIT_SETUP);
 #else
 	(void)in_cgroup;
 #endif
 	while (ncg > 0)
 		close(cg[--ncg]);
-	/* After the join, so the namespace's root is the container's cgroup;
-	 * kernels before 4.6 have no cgroup namespace. */
-	if (unshare(CLONE_NEWCGROUP) < 0 && errno != EINVAL) {
-		rt_err_sys(&e, "unshare cgroup namespace");
-		child_fail(sock, &e, EXIT_SETUP);
+	/* After the join, so the namespace's root is the container's cgroup.
+	 * Kernels before 4.6 have no cgroup namespace: the container then
+	 * gets no /sys/fs/cgroup, which would show the host's whole tree. */
+	if (unshare(CLONE_NEWCGROUP) < 0) {
+		if (errno != EINVAL) {
+			rt_err_sys(&e, "unshare cgroup namespace");
+			child_fail(sock, &e, EXIT_SETUP);
+		}
+		memset(&view, 0, sizeof view);
 	}
 	if (rt_ns_hostname(hostname, &e) < 0 ||
 	    (s->net != RT_NET_HOST && rt_ns_loopback_up(&e) < 0) ||
-	    rt_mount_rootfs(s, &e) < 0 || own_devnull(in, &e) < 0)
+	    rt_mount_rootfs(s, &view, &e) < 0 || own_devnull(in, &e) < 0)
 		child_fail(sock, &e, EXIT_SETUP);
 	if (setsid() < 0) {
 		rt_err_sys(&e, "setsid");

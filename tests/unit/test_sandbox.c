@@ -964,9 +964,28 @@ static void test_cgroups(void)
 	ok(read_cg(r.id, "cpu", v2 ? "cpu.max" : "cpu.cfs_quota_us", buf, sizeof buf) == 0 &&
 	   !strcmp(buf, v2 ? "50000 100000" : "50000"), "cpu limit (%s)", buf);
 	ok(placed(&r), "the container runs in its cgroup");
+
+	/* Its own cgroups at /sys/fs/cgroup, read-only, rooted at its own
+	 * cgroup (no rt/ of the base with the other containers in it). */
+	r.s.argv[2] = v2 ? "cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max;"
+			   "mkdir /sys/fs/cgroup/x 2>/dev/null && echo WROTE || echo ro;"
+			   "ls /sys/fs/cgroup | grep -c '^rt$'"
+			 : "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max;"
+			   "mkdir /sys/fs/cgroup/memory/x /sys/fs/cgroup/y 2>/dev/null && echo WROTE || echo ro;"
+			   "ls /sys/fs/cgroup/memory | grep -c '^rt$'";
+	run(&r);
+	is_str(r.out, "16777216\n64\nro\n0\n", "/sys/fs/cgroup: the container's own limits, read-only");
+	diag(&r);
 	ok(cleanup(&r) == 0, "cleanup");
 	ok(rt_cgroup_dir(r.id, "memory", dir, sizeof dir, &r.e) == 0 && stat(dir, &st) < 0,
 	   "the cgroup is removed");
+	if (!v2) {
+		/* v1 without limits: no cgroup of its own, so no hierarchy. */
+		spec(&r, "ls /sys/fs/cgroup | wc -l");
+		run(&r);
+		is_str(r.out, "0\n", "v1 without limits: /sys/fs/cgroup shows nothing of rt's");
+		cleanup(&r);
+	}
 
 	/* The limit holds: 40 MiB touched under a 16 MiB limit (and 32 MiB
 	 * with swap) is killed; the same without a limit is not. */
@@ -985,6 +1004,81 @@ static void test_cgroups(void)
 	ok(exited(&r, 0), "...and the same runs without a limit");
 	cleanup(&r);
 	remove_cg_parents(r.id);
+}
+
+static int write_str(const char *p, const char *v)
+{
+	int fd = open(p, O_WRONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -1;
+	r = write(fd, v, strlen(v)) == (ssize_t)strlen(v) ? 0 : -1;
+	close(fd);
+	return r;
+}
+
+/* Our own v2 cgroup path from pid's /proc/<pid>/cgroup ("0::PATH"). */
+static void v2_path(pid_t pid, char *out, size_t len)
+{
+	char p[64], buf[4096], *l;
+	int fd;
+	ssize_t n;
+
+	out[0] = '\0';
+	snprintf(p, sizeof p, "/proc/%d/cgroup", (int)pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	l = strstr(buf, "0::");
+	if (l && (l == buf || l[-1] == '\n'))
+		snprintf(out, len, "%.*s", (int)strcspn(l + 3, "\n"), l + 3);
+}
+
+/* On v2, rt in a non-root cgroup that also holds another process moves
+ * itself into <base>/rt/supervisor; the other process stays, and the
+ * containers go to <base>/rt/<id>. */
+static void test_delegation(void)
+{
+	const char *base = "/sys/fs/cgroup/rt-deleg-test";
+	char buf[4200], want[4200], dir[4096];
+	struct run r;
+	pid_t other;
+
+	if (mkdir(base, 0755) < 0 || write_str("/sys/fs/cgroup/rt-deleg-test/cgroup.procs", "0") < 0) {
+		ok(0, "delegation: move into a test cgroup: %s", strerror(errno));
+		rmdir(base);
+		return;
+	}
+	other = fork();
+	if (other == 0) {
+		pause();
+		_exit(0);
+	}
+	spec(&r, "true");
+	ok(placed(&r), "delegation: the container runs");
+	v2_path(getpid(), buf, sizeof buf);
+	is_str(buf, "/rt-deleg-test/rt/supervisor", "delegation: rt moved itself into its leaf");
+	v2_path(other, buf, sizeof buf);
+	is_str(buf, "/rt-deleg-test", "delegation: another process of the base stays where it is");
+	snprintf(want, sizeof want, "%s/rt/%s", base, r.id);
+	ok(rt_cgroup_dir(r.id, "memory", dir, sizeof dir, &r.e) == 0 && !strcmp(dir, want),
+	   "delegation: the container's cgroup is under the base, beside the leaf (%s)", dir);
+	ok(cleanup(&r) == 0, "delegation: cleanup");
+	spec(&r, "true");
+	ok(placed(&r), "delegation: the next container finds the same base");
+	cleanup(&r);
+
+	kill(other, SIGKILL);
+	waitpid(other, NULL, 0);
+	write_str("/sys/fs/cgroup/cgroup.procs", "0");
+	rmdir("/sys/fs/cgroup/rt-deleg-test/rt/supervisor");
+	rmdir("/sys/fs/cgroup/rt-deleg-test/rt");
+	rmdir(base);
 }
 
 /* cgroup v2 as far as this host allows: a private cgroup2 mount over
@@ -1016,7 +1110,16 @@ static void test_cgroup_v2(void)
 	ok(run(&r) < 0 && strstr(r.e.msg, "memory"), "v2 without a memory controller: a clear error");
 	diag(&r);
 	cleanup(&r);
+
+	spec(&r, "grep ^0:: /proc/self/cgroup; grep ' /sys/fs/cgroup ' /proc/mounts | cut -d' ' -f3;"
+		 "grep ' /sys/fs/cgroup ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1;"
+		 "grep -c '^1$' /sys/fs/cgroup/cgroup.procs; mkdir /sys/fs/cgroup/x 2>/dev/null && echo WROTE || echo ro");
+	run(&r);
+	is_str(r.out, "0::/\ncgroup2\nro\n1\nro\n", "v2: /sys/fs/cgroup is the container's cgroup, read-only");
+	diag(&r);
+	cleanup(&r);
 	remove_cg_parents(r.id);
+	test_delegation();
 	umount2("/sys/fs/cgroup", MNT_DETACH);
 }
 #endif
