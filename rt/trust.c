@@ -467,8 +467,12 @@ int rt_trust_verify(struct rt_trust *t, const char *ref,
 		r->state = RT_TRUST_UNSIGNED;
 		return 0;
 	}
-	if (t->keys.n == 0)
-		return rt_err_set(e, 0, "signed, but no key is trusted");
+	if (t->keys.n == 0) {
+		if (t->require)
+			return rt_err_set(e, 0, "signed, but no key is trusted");
+		r->state = RT_TRUST_UNSIGNED;
+		return 0;
+	}
 	len = get_blob(src, sigd, size, t->sigman, sizeof t->sigman, "signature manifest", e);
 	if (len < 0)
 		return -1;
@@ -501,9 +505,14 @@ int rt_trust_verify(struct rt_trust *t, const char *ref,
 		r->version = p.version;
 		r->has_version = p.has_version;
 	}
-	if (!found)
+	if (!found) {
+		if (!t->require) {
+			r->state = RT_TRUST_UNSIGNED;
+			return 0;
+		}
 		return rt_err_set(e, 0, "no signature by a trusted key (%d signature%s, %zu key%s)",
 				  n, n == 1 ? "" : "s", t->keys.n, t->keys.n == 1 ? "" : "s");
+	}
 	if (t->rootfd < 0)
 		return 0;
 	rc = rt_trust_rollback_read(t->rootfd, r->repo, &prev, e);

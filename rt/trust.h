@@ -28,7 +28,9 @@
  *   1. no "sha256-<D>.sig" manifest: refused when the caller requires
  *      signatures, else accepted as unsigned (the caller warns);
  *   2. every signature layer is tried against every trusted key; a
- *      signature by no trusted key is skipped;
+ *      signature by no trusted key is skipped, and when none is by a
+ *      trusted key (or no key is trusted) the image is as unsigned: refused
+ *      when signatures are required, else accepted as unsigned;
  *   3. a payload signed by a trusted key must parse (above), name D, and,
  *      when R is known, name R as its identity's repository (tag and digest
  *      of the identity are ignored, as cosign writes either; both names are
@@ -207,5 +209,14 @@ int rt_trust_rollback_read(int rootfd, const char *repo, uint64_t *version,
  * state VERIFIED, *when set), 1 none. */
 int rt_trust_record_read(int rootfd, const uint8_t digest[RT_SHA256_LEN],
 	struct rt_trust_result *r, int64_t *when, struct rt_err *e);
+
+/* rt only (cli_trust.c, built with SIGNATURES): point o's verification
+ * callbacks at this policy for the store at root, with the keys of
+ * rt_trust_keys_dir() and the build's REQUIRE_SIGNATURE. image.h's
+ * rt_image_trust_hook() is this without allow_downgrade. Weak: absent
+ * from a build without signature support. */
+struct rt_image_load_opts;
+int rt_trust_load_opts(const char *root, bool allow_downgrade,
+	struct rt_image_load_opts *o, struct rt_err *e) __attribute__((weak));
 
 #endif

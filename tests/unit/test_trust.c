@@ -447,6 +447,10 @@ static void policy(void)
 	}
 	ok(rt_trust_verify(&t, "app", A, &src, &r, &e) < 0 && strstr(e.msg, "no signature by a trusted key"),
 	   "unknown key refused (%s)", e.msg);
+	t.require = false;
+	ok(rt_trust_verify(&t, "app", A, &src, &r, &e) == 0 && r.state == RT_TRUST_UNSIGNED,
+	   "unknown key, signatures not required: as unsigned");
+	t.require = true;
 	mem_free(&m);
 
 	/* Signed by a trusted key, but the payload has a duplicate key that
@@ -555,6 +559,10 @@ static void policy(void)
 		attach(&m, A, 1, p, k);
 		t.keys = none;
 		ok(rt_trust_verify(&t, "app", A, &src, &r, &e) < 0, "no trusted key: refused (%s)", e.msg);
+		t.require = false;
+		ok(rt_trust_verify(&t, "app", A, &src, &r, &e) == 0 && r.state == RT_TRUST_UNSIGNED,
+		   "no trusted key, signatures not required: as unsigned");
+		t.require = true;
 	}
 	mem_free(&m);
 
