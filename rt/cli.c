@@ -56,6 +56,7 @@ static const struct rt_verb *const groups[] = {
 	rt_verbs_run,
 	rt_verbs_container,
 	rt_verbs_volume,
+	rt_verbs_reload,
 	rt_verbs_image,
 };
 

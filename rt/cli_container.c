@@ -655,7 +655,7 @@ static int verb_exec(const struct rt_opts *o, int argc, char **argv)
 
 static int verb_daemon(const struct rt_opts *o, int argc, char **argv)
 {
-	static const struct opt opts[] = { { 0, "root", 1 }, { 0, "run", 1 } };
+	static const struct opt opts[] = { { 0, "root", 1 }, { 0, "run", 1 }, { 0, "apps", 1 } };
 	struct optp p = { argc, 1, argv, NULL, "daemon", 0, NULL, 0 };
 	struct rt_sup_cfg cfg = { o->root, o->run, 1 };
 	static char root[PATH_MAX], run[PATH_MAX];
@@ -667,8 +667,10 @@ static int verb_daemon(const struct rt_opts *o, int argc, char **argv)
 	while ((k = rt_client_opt(&p, opts, NOPTS(opts), &v)) >= 0) {
 		if (k == 0)
 			cfg.root = v;
-		else
+		else if (k == 1)
 			cfg.run = v;
+		else
+			rt_supervise_apps(v);
 	}
 	if (k == -2)
 		return RT_EXIT_USAGE;
@@ -694,7 +696,7 @@ static int verb_daemon(const struct rt_opts *o, int argc, char **argv)
 }
 
 const struct rt_verb rt_verbs_container[] = {
-	{ "daemon", verb_daemon, "[--root DIR] [--run DIR]", "Run the supervisor (containers, control socket)" },
+	{ "daemon", verb_daemon, "[--root DIR] [--run DIR] [--apps DIR]", "Run the supervisor (containers, control socket)" },
 	{ "start", verb_start, "[-a] [-i] CONTAINER...", "Start containers" },
 	{ "stop", verb_stop, "[-t SECS] CONTAINER...", "Stop containers (SIGTERM, then SIGKILL)" },
 	{ "restart", verb_restart, "[-t SECS] CONTAINER...", "Restart containers" },

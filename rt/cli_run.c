@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "cli_run.h"
 #include "container.h"
 #include "ctl.h"
 #include "image_run.h"
@@ -202,6 +203,7 @@ static int image_from_store(const struct rt_opts *o, struct rt_image_run *ir,
 
 struct runflags {
 	int detach, interactive, tty, rm, readonly, init, have_init, network_host;
+	int app;                /* made by reload from an app file */
 	const char *name, *restart, *workdir, *user, *hostname, *rootfs, *entrypoint;
 	uint64_t tmpfs, memory, pids, cpus, cap_add, cap_drop, stop_timeout;
 	int have_stop_timeout;
@@ -555,6 +557,10 @@ static int build_create(const struct rt_opts *o, struct rt_json_w *w, const stru
 	rt_json_w_bool(w, f->interactive);
 	rt_json_w_key(w, "rm");
 	rt_json_w_bool(w, f->rm);
+	if (f->app) {
+		rt_json_w_key(w, "app");
+		rt_json_w_bool(w, true);
+	}
 	if (f->tmpfs) {
 		rt_json_w_key(w, "tmpfs_size");
 		rt_json_w_u64(w, f->tmpfs);
@@ -606,6 +612,21 @@ static int do_create(const struct rt_opts *o, int fd, const struct runflags *f, 
 	    rt_json_str(&j, rt_json_find(&j, 0, "name"), name, RT_CTR_NAME + 1, &e) < 0)
 		return rt_cli_fail(verb, RT_EXIT_RT, "bad reply from the rt daemon");
 	return 0;
+}
+
+int rt_run_build(const struct rt_opts *o, int argc, char **argv, int app,
+		 struct rt_json_w *w, const char *verb)
+{
+	struct optp p = { argc, 1, argv, NULL, verb, 0, NULL, 0 };
+	struct runflags f;
+	int rc = parse_run(&f, &p, verb);
+
+	if (rc)
+		return rc;
+	if (!f.rootfs && p.i >= argc)
+		return rt_cli_fail(verb, RT_EXIT_USAGE, "requires at least 1 argument: an image (or --rootfs DIR)");
+	f.app = app;
+	return build_create(o, w, &f, argv + p.i, argc - p.i, verb);
 }
 
 static int verb_run_create(const struct rt_opts *o, int argc, char **argv, int run)

@@ -182,7 +182,7 @@ static int hostname_ok(const char *s)
 static const char *const known_keys[] = {
 	"image", "image_digest", "image_id", "layers", "cmd", "env", "cwd", "user", "hostname", "restart",
 	"network", "mounts", "read_only", "tmpfs_size", "memory", "pids", "cpus",
-	"cap_add", "cap_drop", "init", "stop_timeout", "tty", "stdin", "rm", "name",
+	"cap_add", "cap_drop", "init", "stop_timeout", "tty", "stdin", "rm", "name", "app",
 };
 
 static int check(const struct rt_json *j, struct rt_ctr_meta *m, struct rt_err *e)
@@ -273,7 +273,7 @@ static int check(const struct rt_json *j, struct rt_ctr_meta *m, struct rt_err *
 	}
 	if (get_bool(j, 0, "read_only", &k, e) < 0 || get_bool(j, 0, "init", &k, e) < 0 ||
 	    get_bool(j, 0, "tty", &m->tty, e) < 0 || get_bool(j, 0, "stdin", &m->stdin_open, e) < 0 ||
-	    get_bool(j, 0, "rm", &m->autoremove, e) < 0)
+	    get_bool(j, 0, "rm", &m->autoremove, e) < 0 || get_bool(j, 0, "app", &m->app, e) < 0)
 		return -1;
 	if (get_u64(j, 0, "tmpfs_size", UINT64_MAX, &v, e) < 0 ||
 	    get_u64(j, 0, "memory", UINT64_MAX, &v, e) < 0 ||

@@ -17,7 +17,8 @@
  *   "always", "unless-stopped"), network ("none" | "host"),
  *   mounts [{"src": abs, "dst": abs, "ro": bool, "volume": name}],
  *   read_only, tmpfs_size, memory, pids, cpus (thousandths), cap_add,
- *   cap_drop (masks), init, stop_timeout (s), tty, stdin, rm, name.
+ *   cap_drop (masks), init, stop_timeout (s), tty, stdin, rm, name, app
+ *   (true for the containers reload manages).
  */
 #ifndef RT_CONTAINER_H
 #define RT_CONTAINER_H
@@ -47,6 +48,7 @@ struct rt_ctr_meta {
 	int64_t created;                 /* ns since the epoch */
 	struct rt_policy policy;
 	int autoremove, tty, stdin_open;
+	int app;                         /* made by reload from an app file */
 	int64_t stop_timeout;            /* seconds */
 };
 

@@ -390,6 +390,8 @@ static void op_ps(int i, const struct rt_ctl_req *q)
 		rt_json_w_i64(&w, c->finished);
 		rt_json_w_key(&w, "restarts");
 		rt_json_w_u64(&w, c->life.restarts);
+		rt_json_w_key(&w, "app");
+		rt_json_w_bool(&w, c->m.app);
 		rt_json_w_end(&w);
 	}
 	rt_json_w_end(&w);

@@ -35,6 +35,37 @@ struct rt_sandbox_spec sup_spec;
 static char arena[RT_CTR_REC_MAX + 8192];   /* decoded spec strings */
 static int wdog_fd = -1;
 static unsigned wdog_s;
+static const char *apps_dir = RT_SUP_APPS_DIR;
+
+void rt_supervise_apps(const char *dir)
+{
+	apps_dir = dir;
+}
+
+/* `rt reload` in a child: app files are parsed and images resolved in a
+ * process that may fail without harm. It reports on our stderr (the
+ * console at boot) and is reaped like any orphan. */
+static void reload(void)
+{
+	struct stat st;
+	pid_t pid;
+
+	if (!apps_dir || stat(apps_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { "rt", "--root", (char *)sup.cfg->root, "--run",
+				 (char *)sup.cfg->run, "reload", "--apps", (char *)apps_dir, NULL };
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	if (pid < 0)
+		fprintf(stderr, "rt: daemon: cannot start reload: %s\n", strerror(errno));
+}
 
 void rt_supervise_watchdog(int fd, unsigned period_s)
 {
@@ -730,6 +761,11 @@ static void signals(void)
 			reap();
 			continue;
 		}
+		if (sig == SIGHUP) {
+			if (!sup.stopping)
+				reload();
+			continue;
+		}
 		if (sig != SIGTERM && sig != SIGINT && sig != SIGUSR1 && sig != SIGUSR2 &&
 		    sig != SIGPWR)
 			continue;
@@ -789,6 +825,7 @@ int rt_supervise(const struct rt_sup_cfg *cfg, struct rt_err *e)
 		return -1;
 	}
 	load_all();
+	reload();
 	while (!(sup.stopping && !any_alive())) {
 		arm_timer();
 		n = epoll_wait(sup.ep, ev, 32, -1);

@@ -24,6 +24,14 @@ struct rt_sup_cfg {
 	int subreaper;          /* not PID 1: become the orphans' reaper */
 };
 
+/* The boot configuration: one app file per container (conf.h). */
+#define RT_SUP_APPS_DIR "/etc/rt/apps"
+
+/* Before rt_supervise(): where the app files are (default
+ * RT_SUP_APPS_DIR). When that directory exists, the loop runs `rt reload`
+ * in a child once it listens, and again on SIGHUP. */
+void rt_supervise_apps(const char *dir);
+
 /* Before rt_supervise(): ping the open watchdog fd every period_s seconds
  * (0: 10) from the loop (CONFIG_WATCHDOG), so a board whose loop stops
  * turning is reset by the hardware. The fd stays the caller's. */
