@@ -415,7 +415,7 @@ static int verb_ps(const struct rt_opts *o, int argc, char **argv)
 	return 0;
 }
 
-/* --- logs, inspect ------------------------------------------------------------ */
+/* --- logs ---------------------------------------------------------------------- */
 
 static int verb_logs(const struct rt_opts *o, int argc, char **argv)
 {
@@ -470,71 +470,6 @@ static int verb_logs(const struct rt_opts *o, int argc, char **argv)
 			rc = RT_EXIT_RT;
 	}
 	close(fd);
-	return rc;
-}
-
-/* Pretty-print JSON as Docker's inspect does: 4 spaces per level. */
-static void pretty(const struct rt_json *j, int t, int depth)
-{
-	int i, first = 1;
-
-	switch (rt_json_type(j, t)) {
-	case RT_JSON_OBJECT:
-	case RT_JSON_ARRAY: {
-		int obj = rt_json_type(j, t) == RT_JSON_OBJECT;
-
-		if (rt_json_count(j, t) == 0) {
-			printf(obj ? "{}" : "[]");
-			return;
-		}
-		printf(obj ? "{\n" : "[\n");
-		for (i = rt_json_first(j, t); i >= 0; i = rt_json_next(j, t, i)) {
-			printf("%s%*s", first ? "" : ",\n", 4 * (depth + 1), "");
-			first = 0;
-			if (obj) {
-				printf("\"%.*s\": ", (int)j->tok[i].len, j->buf + j->tok[i].start);
-				pretty(j, i + 1, depth + 1);
-			} else {
-				pretty(j, i, depth + 1);
-			}
-		}
-		printf("\n%*s%c", 4 * depth, "", obj ? '}' : ']');
-		return;
-	}
-	case RT_JSON_STRING:
-		printf("\"%.*s\"", (int)j->tok[t].len, j->buf + j->tok[t].start);
-		return;
-	default:
-		printf("%.*s", (int)j->tok[t].len, j->buf + j->tok[t].start);
-	}
-}
-
-static int verb_inspect(const struct rt_opts *o, int argc, char **argv)
-{
-	int k, rc = 0, n = 0;
-
-	if (argc < 2)
-		return rt_cli_fail("inspect", RT_EXIT_USAGE, "requires at least 1 argument");
-	printf("[");
-	for (k = 1; k < argc; k++) {
-		struct rt_json_w w;
-		struct rt_json j;
-		int fd = rt_client_dial(o, "inspect"), r;
-
-		if (fd < 0)
-			return RT_EXIT_RT;
-		rt_client_req(&w, "inspect", argv[k]);
-		rt_json_w_end(&w);
-		r = rt_client_call(fd, &w, NULL, 0, &j, "inspect");
-		close(fd);
-		if (r) {
-			rc = 1;
-			continue;
-		}
-		printf("%s\n    ", n++ ? "," : "");
-		pretty(&j, rt_json_find(&j, 0, "container"), 1);
-	}
-	printf(n ? "\n]\n" : "]\n");
 	return rc;
 }
 
@@ -705,7 +640,6 @@ const struct rt_verb rt_verbs_container[] = {
 	{ "ps", verb_ps, "[-a] [-q] [--no-trunc] [--format json]", "List containers" },
 	{ "logs", verb_logs, "[-f] [--tail N] [-t] CONTAINER", "Show a container's output" },
 	{ "wait", verb_wait, "CONTAINER...", "Wait for containers to stop; print exit codes" },
-	{ "inspect", verb_inspect, "CONTAINER...", "Show containers in JSON" },
 	{ "exec", verb_exec, "[-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...", "Run a command in a running container" },
 	{ NULL, NULL, NULL, NULL },
 };
