@@ -58,6 +58,9 @@ static const struct rt_verb *const groups[] = {
 	rt_verbs_volume,
 	rt_verbs_reload,
 	rt_verbs_image,
+#ifdef CONFIG_PULL
+	rt_verbs_pull,
+#endif
 };
 
 const struct rt_verb *rt_cli_find(const char *name)

@@ -34,6 +34,7 @@ extern const struct rt_verb rt_verbs_container[];   /* cli_container.c */
 extern const struct rt_verb rt_verbs_volume[];      /* cli_volume.c */
 extern const struct rt_verb rt_verbs_reload[];      /* cli_reload.c */
 extern const struct rt_verb rt_verbs_image[];       /* cli_image.c */
+extern const struct rt_verb rt_verbs_pull[];        /* cli_pull.c */
 
 /* NULL when there is no such verb. */
 const struct rt_verb *rt_cli_find(const char *name);

@@ -631,7 +631,10 @@ int rt_tls_connect(struct rt_tls *t, int fd, const char *host,
 		   const struct rt_tls_anchors *a, int timeout_ms,
 		   int64_t deadline_ms, struct rt_err *e)
 {
-	static const uint16_t suites[] = {
+	/* ChaCha20 first where AES has no hardware help (the boards: ARMv7,
+	 * MIPS), AES-GCM first where it has; servers that honour the client's
+	 * order (and Go's, which reads it as a hint) follow. */
+	static const uint16_t chacha_first[] = {
 		BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
 		BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 		BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
@@ -639,6 +642,16 @@ int rt_tls_connect(struct rt_tls *t, int fd, const char *host,
 		BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
 		BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 	};
+	static const uint16_t aes_first[] = {
+		BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+		BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+		BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+		BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+		BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	};
+	bool hw_aes = (br_aes_x86ni_ctr_get_vtable() || br_aes_pwr8_ctr_get_vtable()) &&
+		      br_ghash_pclmul_get();
 	static const br_hash_class *const hashes[] = {
 		&br_md5_vtable, &br_sha1_vtable, &br_sha224_vtable,
 		&br_sha256_vtable, &br_sha384_vtable, &br_sha512_vtable,
@@ -662,7 +675,8 @@ int rt_tls_connect(struct rt_tls *t, int fd, const char *host,
 	br_ssl_client_zero(sc);
 	br_ssl_engine_set_versions(&sc->eng, BR_TLS12, BR_TLS12);
 	br_x509_minimal_init(&x->mini, &br_sha256_vtable, a->ta, a->n);
-	br_ssl_engine_set_suites(&sc->eng, suites, sizeof suites / sizeof suites[0]);
+	br_ssl_engine_set_suites(&sc->eng, hw_aes ? aes_first : chacha_first,
+				 sizeof aes_first / sizeof aes_first[0]);
 	br_ssl_engine_set_default_rsavrfy(&sc->eng);
 	br_ssl_engine_set_default_ecdsa(&sc->eng);
 	br_x509_minimal_set_rsa(&x->mini, br_ssl_engine_get_rsavrfy(&sc->eng));
