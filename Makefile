@@ -30,7 +30,7 @@ GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 
 # --- configuration ---------------------------------------------------------
 
-NOCONFIG_GOALS := help print-board setup clean distclean %_defconfig
+NOCONFIG_GOALS := help print-board demo setup clean distclean %_defconfig
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(CONFIG)
 endif
@@ -253,22 +253,30 @@ clean:
 distclean: clean
 	rm -rf $(RT_CACHE)
 
+# Build the demo firmware for a QEMU board and boot it (BOARD=qemu-armv7 by
+# default; qemu-mipsel and qemu-aarch64 work the same).
+DEMO_BOARD := $(if $(filter qemu-%,$(BOARD)),$(BOARD),qemu-armv7)
+demo: setup-check
+	@sh boards/demo.sh run $(DEMO_BOARD)
+
 # The board's description for scripts: `eval "$(make -s print-board)"`.
 print-board:
 	@printf "%s='%s'\n" BOARD '$(BOARD)' ARCH '$(ARCH)' GUEST_ARCH '$(GUEST_ARCH)' \
 		GUEST_KERNEL '$(GUEST_KERNEL)' GUEST_MODULES '$(GUEST_MODULES)' \
 		QEMU_SYSTEM '$(QEMU_SYSTEM)' QEMU_CONSOLE '$(QEMU_CONSOLE)' \
-		QEMU_DISK '$(QEMU_DISK)' QEMU_DATA_DEV '$(QEMU_DATA_DEV)'
+		QEMU_DISK '$(QEMU_DISK)' QEMU_DATA_DEV '$(QEMU_DATA_DEV)' \
+		QEMU_NET '$(QEMU_NET)' PLATFORM '$(PLATFORM)'
 
 help:
 	@echo "make <board>_defconfig  choose a board ($(BOARDS))"
 	@echo "make menuconfig         change features of the current board ($(BOARD))"
 	@echo "make olddefconfig | savedefconfig | allnoconfig"
 	@echo "make                    build/$(BOARD)/rt and build/$(BOARD)/mkimage"
+	@echo "make demo               boot the demo firmware of a QEMU board (BOARD=qemu-armv7)"
 	@echo "make test               unit, integration and qemu-user tests (runs make setup)"
 	@echo "make sizes              size of rt per board and of each feature"
 	@echo "make lint               cppcheck and clang-tidy"
 	@echo "make setup              install the Debian packages the build and tests need"
 
 .PHONY: all rt mkimage menuconfig olddefconfig savedefconfig allnoconfig unit test \
-	setup setup-check sizes lint clean distclean help fuzz fuzz-build bench
+	setup setup-check sizes lint clean distclean help fuzz fuzz-build demo bench

@@ -18,7 +18,9 @@
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -142,6 +144,153 @@ static void load_modules(void)
 			say("module %s: %s\n", line, strerror(errno));
 		close(mfd);
 	}
+}
+
+/* ---- leaving the initramfs ------------------------------------------------
+ *
+ * The initramfs is the kernel's root mount, which pivot_root(2) cannot
+ * move: containers could only chroot, and a container with CAP_SYS_CHROOT
+ * could climb out into it. So, as switch_root does, init copies the
+ * initramfs into a tmpfs, deletes the original files, moves the tmpfs onto
+ * "/" and execs itself again from there. */
+
+#define RAMFS_MAGIC_ 0x858458f6
+#define TMPFS_MAGIC_ 0x01021994
+#define NEWROOT "/.rt-root"
+#define SWITCHED "rt_switched=1"
+
+static int copy_tree(int from, int to, dev_t dev, int top)
+{
+	struct dirent *de;
+	int fd = dup(from), rc = 0;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		struct stat st;
+
+		if (!strcmp(n, ".") || !strcmp(n, "..") || (top && !strcmp(n, NEWROOT + 1)))
+			continue;
+		if (fstatat(from, n, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != dev)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int a, b;
+
+			if (mkdirat(to, n, st.st_mode & 07777) < 0 && errno != EEXIST) {
+				rc = -1;
+				continue;
+			}
+			a = openat(from, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			b = openat(to, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (a < 0 || b < 0 || copy_tree(a, b, dev, 0) < 0)
+				rc = -1;
+			if (a >= 0)
+				close(a);
+			if (b >= 0)
+				close(b);
+		} else if (S_ISREG(st.st_mode)) {
+			char buf[65536];
+			ssize_t r = 0;
+			int a = openat(from, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			int b = openat(to, n, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777);
+
+			while (a >= 0 && b >= 0 && (r = read(a, buf, sizeof buf)) > 0)
+				if (write(b, buf, (size_t)r) != r) {
+					r = -1;
+					break;
+				}
+			if (a < 0 || b < 0 || r < 0)
+				rc = -1;
+			if (a >= 0)
+				close(a);
+			if (b >= 0)
+				close(b);
+		} else if (S_ISLNK(st.st_mode)) {
+			char t[4096];
+			ssize_t l = readlinkat(from, n, t, sizeof t - 1);
+
+			if (l < 0)
+				rc = -1;
+			else {
+				t[l] = '\0';
+				if (symlinkat(t, to, n) < 0)
+					rc = -1;
+			}
+		} else if (mknodat(to, n, st.st_mode, st.st_rdev) < 0) {
+			rc = -1;
+		}
+		fchownat(to, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* Delete what was copied, so the old root holds nothing a container could
+ * reach and its memory is freed. */
+static void delete_tree(int dir, dev_t dev, int top)
+{
+	struct dirent *de;
+	int fd = dup(dir);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		struct stat st;
+
+		if (!strcmp(n, ".") || !strcmp(n, "..") || (top && !strcmp(n, NEWROOT + 1)))
+			continue;
+		if (fstatat(dir, n, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != dev)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dir, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub >= 0) {
+				delete_tree(sub, dev, 0);
+				close(sub);
+			}
+			unlinkat(dir, n, AT_REMOVEDIR);
+		} else {
+			unlinkat(dir, n, 0);
+		}
+	}
+	closedir(d);
+}
+
+static void leave_initramfs(char **argv)
+{
+	struct statfs sfs;
+	struct stat st;
+	char *envp[] = { SWITCHED, NULL };
+	int old, new;
+
+	if (getenv("rt_switched") || statfs("/", &sfs) < 0 || stat("/", &st) < 0 ||
+	    ((unsigned long)sfs.f_type != RAMFS_MAGIC_ && (unsigned long)sfs.f_type != TMPFS_MAGIC_))
+		return;
+	if (mkdir(NEWROOT, 0755) < 0 && errno != EEXIST)
+		return;
+	if (mount("rootfs", NEWROOT, "tmpfs", 0, "mode=0755") < 0)
+		return;
+	old = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	new = open(NEWROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (old < 0 || new < 0 || copy_tree(old, new, st.st_dev, 1) < 0) {
+		say("cannot copy the initramfs to a tmpfs; containers will run without pivot_root\n");
+		umount2(NEWROOT, MNT_DETACH);
+		return;
+	}
+	delete_tree(old, st.st_dev, 1);
+	close(old);
+	close(new);
+	if (chdir(NEWROOT) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
+	    chdir("/") < 0) {
+		say("switch to the tmpfs root: %s\n", strerror(errno));
+		return;
+	}
+	execve("/sbin/init", argv, envp);
+	say("exec /sbin/init: %s\n", strerror(errno));
 }
 
 static const char *param(const char *name, const char *dflt)
@@ -499,13 +648,13 @@ int rt_init_main(int argc, char **argv)
 	int sig, how;
 
 	(void)argc;
-	(void)argv;
 	if (getpid() != 1) {
 		fprintf(stderr, "rt: init: must run as PID 1 (use 'rt daemon' under another init)\n");
 		return 1;
 	}
 	/* Signals are only ever read from a signalfd; Ctrl-Alt-Del becomes
 	 * SIGINT instead of an immediate reboot. */
+	leave_initramfs(argv);
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
 	reboot(RB_DISABLE_CAD);
