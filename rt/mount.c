@@ -12,6 +12,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -772,6 +773,227 @@ static int build_volume(struct ctx *c, const struct rt_mount *v, struct rt_err *
 	return r;
 }
 
+/* --- named volumes: Docker's copy-up ------------------------------------------ */
+
+#define SEED_DEPTH 256        /* as deep as a layer may go */
+#define SEED_BUF 16384
+
+struct seed {
+	const char *dest;
+	char buf[SEED_BUF];
+	char path[RT_PATH_MAX];   /* the entry being copied, for errors */
+};
+
+struct dirent64_ {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
+
+static int seed_fail(struct seed *sd, const char *what, struct rt_err *e)
+{
+	return rt_err_sys(e, "seed volume %s: %s %.200s", sd->dest, what, sd->path);
+}
+
+/* Ownership, mode (setuid and setgid bits of files dropped: the volume
+ * is on the host's store) and times of st onto fd or dir/name. */
+static int seed_attrs(struct seed *sd, int fd, int dir, const char *name,
+		      const struct stat *st, struct rt_err *e)
+{
+	struct timespec t[2] = { st->st_atim, st->st_mtim };
+	mode_t mode = st->st_mode & 07777;
+
+	if (!S_ISDIR(st->st_mode))
+		mode &= (mode_t)~(S_ISUID | S_ISGID);
+	if (fd >= 0) {
+		if (fchown(fd, st->st_uid, st->st_gid) < 0 || fchmod(fd, mode) < 0 ||
+		    futimens(fd, t) < 0)
+			return seed_fail(sd, "set attributes of", e);
+		return 0;
+	}
+	/* A symlink: its owner and times; it has no mode of its own. */
+	if (fchownat(dir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    utimensat(dir, name, t, AT_SYMLINK_NOFOLLOW) < 0)
+		return seed_fail(sd, "set attributes of", e);
+	return 0;
+}
+
+static int seed_file(struct seed *sd, int from, int to, const char *name,
+		     const struct stat *st, struct rt_err *e)
+{
+	int in = openat(from, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC), out = -1, r = -1;
+	ssize_t n;
+
+	if (in < 0)
+		return seed_fail(sd, "open", e);
+	out = openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0) {
+		seed_fail(sd, "create", e);
+		goto out;
+	}
+	while ((n = read(in, sd->buf, sizeof sd->buf)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			seed_fail(sd, "read", e);
+			goto out;
+		}
+		if (rt_io_write_all(out, sd->buf, (size_t)n, e) < 0) {
+			rt_err_wrap(e, "seed volume %s: %.200s", sd->dest, sd->path);
+			goto out;
+		}
+	}
+	r = seed_attrs(sd, out, -1, NULL, st, e);
+out:
+	closep(&in);
+	closep(&out);
+	return r;
+}
+
+/* Copy the tree under from (a directory of the rootfs) into to (a
+ * directory of the volume): directories, regular files and symlinks,
+ * none of them followed; device nodes, fifos and sockets are left out,
+ * and so are extended attributes (file capabilities among them). Every
+ * entry is created anew (O_EXCL), so nothing that appears in the volume
+ * meanwhile is ever written through. */
+static int seed_tree(struct seed *sd, int from, int to, int depth, struct rt_err *e)
+{
+	char dents[1024];
+	size_t plen = strlen(sd->path);
+	long n;
+
+	if (depth > SEED_DEPTH)
+		return rt_err_set(e, ELOOP, "seed volume %s: deeper than %d directories",
+				  sd->dest, SEED_DEPTH);
+	while ((n = syscall(SYS_getdents64, from, dents, sizeof dents)) > 0) {
+		long off;
+
+		for (off = 0; off < n; off += ((struct dirent64_ *)(dents + off))->reclen) {
+			const char *name = ((struct dirent64_ *)(dents + off))->name;
+			struct stat st;
+			int r = 0, a, b;
+
+			if (!strcmp(name, ".") || !strcmp(name, ".."))
+				continue;
+			snprintf(sd->path + plen, sizeof sd->path - plen, "/%s", name);
+			if (fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				return seed_fail(sd, "stat", e);
+			if (S_ISDIR(st.st_mode)) {
+				if (mkdirat(to, name, 0700) < 0)
+					return seed_fail(sd, "mkdir", e);
+				a = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				b = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				if (a < 0 || b < 0)
+					r = seed_fail(sd, "open", e);
+				else if ((r = seed_tree(sd, a, b, depth + 1, e)) == 0)
+					r = seed_attrs(sd, b, -1, NULL, &st, e);
+				closep(&a);
+				closep(&b);
+			} else if (S_ISREG(st.st_mode)) {
+				r = seed_file(sd, from, to, name, &st, e);
+			} else if (S_ISLNK(st.st_mode)) {
+				ssize_t k = readlinkat(from, name, sd->buf, sizeof sd->buf - 1);
+
+				if (k < 0)
+					return seed_fail(sd, "readlink", e);
+				sd->buf[k] = '\0';
+				if (symlinkat(sd->buf, to, name) < 0)
+					return seed_fail(sd, "symlink", e);
+				r = seed_attrs(sd, -1, to, name, &st, e);
+			}
+			if (r < 0)
+				return -1;
+			sd->path[plen] = '\0';
+		}
+	}
+	if (n < 0)
+		return seed_fail(sd, "list", e);
+	return 0;
+}
+
+static int dir_is_empty(int fd, int *empty, struct rt_err *e)
+{
+	char dents[512];
+	long n, off;
+
+	*empty = 1;
+	while ((n = syscall(SYS_getdents64, fd, dents, sizeof dents)) > 0)
+		for (off = 0; off < n; off += ((struct dirent64_ *)(dents + off))->reclen) {
+			const char *name = ((struct dirent64_ *)(dents + off))->name;
+
+			if (strcmp(name, ".") && strcmp(name, ".."))
+				*empty = 0;
+		}
+	if (n < 0)
+		return rt_err_sys(e, "list volume");
+	return lseek(fd, 0, SEEK_SET) < 0 ? rt_err_sys(e, "rewind volume") : 0;
+}
+
+/* Before anything is mounted on the new root, so the copy is the image's
+ * (and the writable layer's) content, not /dev, /proc or other volumes.
+ * A destination the image lacks, or has as anything but a directory,
+ * seeds nothing (the mount itself then decides). */
+static int seed_volume(struct ctx *c, const struct rt_mount *v, struct seed *sd,
+		       struct rt_err *e)
+{
+	char rel[RT_PATH_MAX], *leaf;
+	int vol = -1, parent = -1, img = -1, empty, r = -1;
+	struct stat st;
+
+	if (norm(v->dest, rel, e) < 0)
+		return -1;
+	if (!*rel)
+		return 0;
+	vol = open(v->source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (vol < 0)
+		return rt_err_sys(e, "volume %s", v->source);
+	if (dir_is_empty(vol, &empty, e) < 0 || !empty) {
+		r = empty ? -1 : 0;
+		goto out;
+	}
+	leaf = strrchr(rel, '/');
+	if (leaf) {
+		*leaf++ = '\0';
+		parent = rt_path_open_in_root(c->root, rel, O_PATH | O_DIRECTORY, e);
+	} else {
+		leaf = rel;
+		parent = fcntl(c->root, F_DUPFD_CLOEXEC, 3);
+	}
+	if (parent >= 0)
+		img = openat(parent, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (img < 0 || fstat(img, &st) < 0) {
+		rt_err_clear(e);
+		r = 0;
+		goto out;
+	}
+	sd->dest = v->dest;
+	sd->path[0] = '\0';
+	r = seed_tree(sd, img, vol, 0, e);
+	if (r == 0)
+		r = seed_attrs(sd, vol, -1, NULL, &st, e);
+out:
+	closep(&vol);
+	closep(&parent);
+	closep(&img);
+	return r;
+}
+
+static int seed_volumes(struct ctx *c, struct rt_err *e)
+{
+	static struct seed sd;   /* in the child only: its own copy */
+	int i;
+
+	for (i = 0; i < c->s->nmounts; i++) {
+		const struct rt_mount *v = &c->s->mounts[i];
+
+		if (v->kind == RT_MOUNT_BIND && v->seed && v->source && seed_volume(c, v, &sd, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int build_workdir(struct ctx *c, struct rt_err *e)
 {
 	char rel[RT_PATH_MAX];
@@ -801,8 +1023,8 @@ static int build(struct ctx *c, struct rt_err *e)
 {
 	int i;
 
-	if (build_dev(c, e) < 0 || build_proc(c, e) < 0 || build_sys(c, e) < 0 ||
-	    build_etc(c, e) < 0)
+	if (seed_volumes(c, e) < 0 || build_dev(c, e) < 0 || build_proc(c, e) < 0 ||
+	    build_sys(c, e) < 0 || build_etc(c, e) < 0)
 		return -1;
 	for (i = 0; i < c->s->nmounts; i++)
 		if (build_volume(c, &c->s->mounts[i], e) < 0)

@@ -62,6 +62,10 @@ struct rt_mount {
 				 under the store), created by the caller */
 	const char *dest;     /* absolute path inside the container */
 	int readonly;
+	int seed;             /* bind of a named volume: while its dir is
+				 empty, each start first fills it with the
+				 image's content at dest (Docker's copy-up);
+				 never set it for a host dir */
 	uint64_t tmpfs_bytes; /* tmpfs: size cap; 0: 64 MiB */
 };
 

@@ -38,6 +38,7 @@
 static char top[256];          /* the test's temp dir (a private tmpfs) */
 static char l_base[300], l_top[300], l_evproc[300], l_evdev[300], l_evvol[300];
 static char l_evpw[300], l_evhosts[300], l_fcaps[300], hosttarget[300], voldir[300], volfile[300];
+static char l_seed[300];
 static int seq;
 
 static const char *const applets[] = {
@@ -217,6 +218,27 @@ static void build_layers(void)
 		if (setxattr(p, "security.capability", caps, sizeof caps, 0) < 0)
 			die("setxattr security.capability");
 	}
+
+	/* seed: what a named volume at /seeded starts with. */
+	path(l_seed, sizeof l_seed, "%s/layers/seed", top);
+	mkdir(l_seed, 0755);
+	mkd(l_seed, "seeded", 0750);
+	mkd(l_seed, "seeded/sub", 0700);
+	put(l_seed, "seeded/f", "from the image\n");
+	put(l_seed, "seeded/sub/g", "deep\n");
+	lnk(l_seed, "seeded/ln", "/etc/shadow");
+	path(p, sizeof p, "%s/seeded/f", l_seed);
+	if (chown(p, 1000, 1000) < 0 || chmod(p, 04755) < 0)
+		die(p);
+	path(p, sizeof p, "%s/seeded/fifo", l_seed);
+	if (mkfifo(p, 0644) < 0)
+		die(p);
+	path(p, sizeof p, "%s/seeded/null", l_seed);
+	if (mknod(p, S_IFCHR | 0666, makedev(1, 3)) < 0)
+		die(p);
+	path(p, sizeof p, "%s/seeded", l_seed);
+	if (chown(p, 1000, 1000) < 0)
+		die(p);
 
 	mkdir(l_evpw, 0755);
 	mkd(l_evpw, "etc", 0755);
@@ -800,6 +822,109 @@ static void test_volumes(void)
 	cleanup(&r);
 }
 
+static void vol_dir(char *buf, size_t len, const char *name)
+{
+	path(buf, len, "%s/%s", top, name);
+	if (mkdir(buf, 0755) < 0)
+		die(buf);
+}
+
+static void test_seed(void)
+{
+	char vol[512], p[512], buf[512];
+	struct stat st;
+	struct run r;
+	ssize_t n;
+
+	/* A named volume that is empty gets the image's content at its
+	 * destination: files, directories, symlinks (not followed), owners
+	 * and modes, setuid dropped; no device nodes, no fifos. */
+	vol_dir(vol, sizeof vol, "named1");
+	spec(&r, "cat /seeded/f /seeded/sub/g; ls /seeded; echo new > /seeded/new");
+	r.s.layers[0] = l_seed;
+	r.s.layers[1] = l_top;
+	r.s.layers[2] = l_base;
+	r.s.nlayers = 3;
+	r.s.mounts[0].source = vol;
+	r.s.mounts[0].dest = "/seeded";
+	r.s.mounts[0].seed = 1;
+	r.s.nmounts = 1;
+	ok(run(&r) == 0 && exited(&r, 0), "seed: the container runs");
+	is_str(r.out, "from the image\ndeep\nf\nln\nsub\n", "seed: the volume starts with the image's content");
+	diag(&r);
+	path(p, sizeof p, "%s/f", vol);
+	ok(lstat(p, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0755 && st.st_uid == 1000,
+	   "seed: a file keeps its owner and mode, without setuid");
+	path(p, sizeof p, "%s/ln", vol);
+	n = readlink(p, buf, sizeof buf - 1);
+	ok(n == 11 && !memcmp(buf, "/etc/shadow", 11), "seed: a symlink is copied as a symlink");
+	ok(stat(vol, &st) == 0 && (st.st_mode & 07777) == 0750 && st.st_uid == 1000 && st.st_gid == 1000,
+	   "seed: the volume's root takes the image directory's owner and mode");
+	path(p, sizeof p, "%s/sub", vol);
+	ok(stat(p, &st) == 0 && (st.st_mode & 07777) == 0700, "seed: a directory keeps its mode");
+	path(p, sizeof p, "%s/fifo", vol);
+	ok(lstat(p, &st) < 0, "seed: no fifo");
+	path(p, sizeof p, "%s/null", vol);
+	ok(lstat(p, &st) < 0, "seed: no device node");
+	path(p, sizeof p, "%s/new", vol);
+	ok(stat(p, &st) == 0, "seed: container writes reach the volume");
+
+	/* Not empty any more: the next start seeds nothing. */
+	path(p, sizeof p, "%s/f", vol);
+	unlink(p);
+	r.s.argv[2] = "ls /seeded";
+	run(&r);
+	is_str(r.out, "ln\nnew\nsub\n", "seed: only an empty volume is seeded");
+	cleanup(&r);
+
+	/* A host directory is never seeded. */
+	vol_dir(vol, sizeof vol, "hostdir1");
+	r.s.mounts[0].seed = 0;
+	r.s.argv[2] = "ls /seeded | wc -l";
+	run(&r);
+	is_str(r.out, "0\n", "seed: a bind of a host dir is not seeded");
+	cleanup(&r);
+
+	/* The merged view: the top layer's whiteout hides etc/removed. */
+	vol_dir(vol, sizeof vol, "named2");
+	spec(&r, "ls /etc");
+	r.s.mounts[0].source = vol;
+	r.s.mounts[0].dest = "/etc";
+	r.s.mounts[0].seed = 1;
+	r.s.nmounts = 1;
+	run(&r);
+	is_str(r.out, "group\nos-release\npasswd\ntop\n", "seed: what the container would see, whiteouts applied");
+	diag(&r);
+	cleanup(&r);
+
+	/* Nothing at the destination: the volume stays empty. */
+	vol_dir(vol, sizeof vol, "named3");
+	spec(&r, "ls -a /nothing | wc -l");
+	r.s.mounts[0].source = vol;
+	r.s.mounts[0].dest = "/nothing";
+	r.s.mounts[0].seed = 1;
+	r.s.nmounts = 1;
+	run(&r);
+	is_str(r.out, "2\n", "seed: a destination the image lacks gives an empty volume");
+	cleanup(&r);
+
+	/* A destination that is a symlink out of the image: refused, and
+	 * nothing is copied through it. */
+	vol_dir(vol, sizeof vol, "named4");
+	spec(&r, "true");
+	r.s.layers[0] = l_evvol;
+	r.s.layers[1] = l_top;
+	r.s.layers[2] = l_base;
+	r.s.nlayers = 3;
+	r.s.mounts[0].source = vol;
+	r.s.mounts[0].dest = "/data";
+	r.s.mounts[0].seed = 1;
+	r.s.nmounts = 1;
+	ok(run(&r) < 0 && r.e.errnum == ELOOP && dir_empty(vol) && dir_empty(hosttarget),
+	   "seed: a symlinked destination is refused and seeds nothing");
+	cleanup(&r);
+}
+
 static void test_readonly(void)
 {
 	struct run r;
@@ -1345,6 +1470,7 @@ int main(void)
 	test_errors();
 	test_hostile();
 	test_volumes();
+	test_seed();
 	test_readonly();
 	test_writable_layer();
 	test_init();
