@@ -99,9 +99,6 @@ fig_start() {
 		RT1_WHY="\`rt daemon\` did not start: $(tail -n1 "$B/log/daemon.log" | cut -c1-100)"
 	elif _e=$(first_error $RTC run --rm --rootfs "$TM/in/busybox" /bin/true); then
 		RT1="$RTC run --rm --rootfs $TM/in/busybox /bin/true"
-		hf start-rt -N --runs $n1 --warmup 3 "$RT1"
-		put rss.start.rt.client "$(peak_rss $RT1)"
-		put rss.start.rt.daemon "$(hwm_of_pid $RTD)"
 	else
 		RT1_WHY="\`rt run --rootfs\` failed: $_e"
 	fi
@@ -114,15 +111,28 @@ fig_start() {
 		RTI_WHY="\`rt load\` of the busybox image failed: $_e"
 	elif _e=$(first_error $RTC run --rm bench/busybox:latest /bin/true); then
 		RTI="$RTC run --rm bench/busybox:latest /bin/true"
-		hf start-rti -N --runs $n1 --warmup 3 "$RTI"
 	else
 		RTI_WHY="\`rt run IMAGE\` failed: $_e"
 	fi
 
-	hf start-floor -N --runs $((n1 * 2)) --warmup 5 /bin/true
-	hf_in "$P/nocg2" start-crun -N --runs $n1 --warmup 3 "$CRUN"
-	hf start-runc -N --runs $n1 --warmup 3 "$RUNC"
-	hf start-lxc -N --runs $n1 --warmup 3 "$LXC"
+	# Rounds: every command gets a third of its runs in each, so load from
+	# elsewhere on the machine falls on all of them alike.
+	r=$((n1 / 3))
+	for k in 1 2 3; do
+		[ -n "$RT1_WHY" ] || hf start-rt.$k -N --runs $r --warmup 1 "$RT1"
+		[ -n "$RTI_WHY" ] || hf start-rti.$k -N --runs $r --warmup 1 "$RTI"
+		hf_in "$P/nocg2" start-crun.$k -N --runs $r --warmup 1 "$CRUN"
+		hf start-runc.$k -N --runs $r --warmup 1 "$RUNC"
+		hf start-lxc.$k -N --runs $r --warmup 1 "$LXC"
+		hf start-floor.$k -N --runs $((r * 2)) --warmup 2 /bin/true
+	done
+	for c in rt rti crun runc lxc floor; do
+		hf_merge start-$c start-$c.1 start-$c.2 start-$c.3
+	done
+	if [ -z "$RT1_WHY" ]; then
+		put rss.start.rt.client "$(peak_rss $RT1)"
+		put rss.start.rt.daemon "$(hwm_of_pid $RTD)"
+	fi
 	put rss.start.crun "$(peak_rss "$P/nocg2" $CRUN)"
 	put rss.start.runc "$(peak_rss $RUNC)"
 	put rss.start.lxc "$(peak_rss $LXC)"
@@ -141,7 +151,7 @@ fig_start() {
 	{
 		echo "## 1. Start-to-exit of \`/bin/true\` in a fresh container"
 		echo
-		echo "Wall time from the command to its exit, median of $n1 runs (hyperfine, 3 warm-up runs), on tmpfs."
+		echo "Wall time from the command to its exit, median of $n1 runs (hyperfine, in 3 rounds that alternate the commands, 1 warm-up run each), on tmpfs."
 		echo "rt runs the container through its supervisor (\`rt run --rm\` talks to \`rt daemon\` over its socket;"
 		echo "the daemon forks the container); crun, runc and lxc-execute run the same busybox rootfs"
 		echo "read-only with their default namespaces. Peak RSS is that of the command (the rt client) and its children."

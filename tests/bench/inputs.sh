@@ -159,9 +159,10 @@ stage_inputs() {
 	SIGNED="signed by mkimage sign"
 	for i in minbase busybox multi; do
 		cp -a "$IN/$i-oci" "$1/$i-oci"
-		name_layout "$1/$i-oci" "bench/$i:latest"
 		sign_layout "$1/$i-oci" "bench/$i"
 		[ -n "$(sig_tag "$1/$i-oci")" ] || SIGNED="unsigned (this mkimage did not sign)"
+		# After signing: mkimage rewrites index.json with the names it knows.
+		name_layout "$1/$i-oci" "bench/$i:latest"
 	done
 	# An OCI archive (a tar of a layout) of the signed minbase image.
 	tar -C "$1/minbase-oci" -cf "$1/minbase.oci.tar" .

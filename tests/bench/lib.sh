@@ -72,6 +72,31 @@ hf_in() {
 		>>"$B/log/hyperfine.log" 2>&1
 }
 
+# hf_merge NAME PARTS...: one result from the runs of several hyperfine
+# results of the same command (nothing when a part is missing or failed).
+hf_merge() {
+	_name=$1
+	shift
+	rm -f "$B/json/$_name.json"
+	(cd "$B/json" && $PY - "$_name.json" "$@" <<'PY'
+import json, os, sys
+times, codes, cmd = [], [], ""
+for part in sys.argv[2:]:
+    if not os.path.exists(part + ".json"):
+        sys.exit(0)
+    r = json.load(open(part + ".json"))["results"][0]
+    times += r["times"]
+    codes += r.get("exit_codes", [])
+    cmd = r["command"]
+t = sorted(times)
+n = len(t)
+med = t[n // 2] if n % 2 else (t[n // 2 - 1] + t[n // 2]) / 2
+json.dump({"results": [{"command": cmd, "times": times, "exit_codes": codes, "median": med,
+                        "mean": sum(t) / n, "min": t[0], "max": t[-1]}]}, open(sys.argv[1], "w"))
+PY
+	)
+}
+
 # hf_get NAME INDEX FIELD: FIELD (median, min, max, mean) of the INDEXth
 # command, in seconds; empty when it is not there.
 hf_get() {
@@ -151,10 +176,13 @@ ratio() {
 check() {
 	_c=$1
 	shift
+	_a=""
 	for _v in "$@"; do
 		case $_v in *=) echo "– (not measured)"; return ;; esac
+		_a="$_a -v $_v"
 	done
-	awk "BEGIN { exit !($_c) }" "$@" </dev/null 2>/dev/null && echo "✓" || echo "✗"
+	# shellcheck disable=SC2086
+	if awk $_a "BEGIN { exit !($_c) }" </dev/null 2>/dev/null; then echo "✓"; else echo "✗"; fi
 }
 # A table row from its cells.
 row() {
