@@ -112,9 +112,28 @@ def frame(t, payload):
 REQS = [{"op": "ps", "all": True}, {"op": "logs", "id": "web", "tail": 10, "follow": False},
         {"op": "stop", "id": "web", "timeout": 10}, {"op": "run", "name": "web", "detach": True,
          "spec": {"cmd": ["httpd", "-f"], "env": ["A=1"], "restart": "always"}}]
+J, O = ord("J"), ord("O")
 for i, r in enumerate(REQS):
-    put_sel("fuzz_ctl", "req%d" % i, frame(1, cjson(r)), (0x00, 0x03, 0x10))
-put_sel("fuzz_ctl", "two", frame(1, cjson(REQS[0])) + frame(2, b"stdin data"), (0x00, 0x05))
+    put_sel("fuzz_ctl", "req%d" % i, frame(J, cjson(r)), (0x00, 0x03, 0x10))
+put_sel("fuzz_ctl", "two", frame(J, cjson(REQS[0])) + frame(O, b"stdin data"), (0x00, 0x05))
+
+# container configs as the CLI sends them
+CTR = {"image": "demo:1", "layers": ["/var/lib/rt/layers/" + D1[7:]], "cmd": ["httpd", "-f"],
+       "env": ["PATH=/bin", "A=1"], "cwd": "/", "user": "80:80", "hostname": "web",
+       "restart": "on-failure:3", "network": "none",
+       "mounts": [{"src": "/var/lib/rt/volumes/data", "dst": "/data", "ro": False, "volume": "data"}],
+       "read_only": False, "tmpfs_size": 1048576, "memory": 67108864, "pids": 100, "cpus": 500,
+       "cap_add": 0, "cap_drop": 0, "init": True, "stop_timeout": 10, "tty": False, "stdin": False,
+       "rm": False, "name": "web"}
+put("fuzz_container", "full", cjson(CTR))
+put("fuzz_container", "min", cjson({"image": "x", "layers": ["/l"], "cmd": ["sh"]}))
+
+# /etc/passwd and /etc/group: two selector bytes, then the file
+PASSWD = b"root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/bin/sh\n#c\nbad line\n"
+GROUP = b"root:x:0:\nalice:x:1000:\nwheel:x:10:alice,bob\n"
+for sel in (0, 2, 4, 8):
+    put("fuzz_user", "passwd-%d" % sel, bytes([sel, 7]) + PASSWD)
+    put("fuzz_user", "group-%d" % sel, bytes([sel | 1, 3]) + GROUP)
 
 # b64, sha256
 put("fuzz_b64", "text", b"aGVsbG8gd29ybGQ=")
