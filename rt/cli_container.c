@@ -28,6 +28,9 @@
 #include "io.h"
 #include "json.h"
 #include "kconfig.h"
+#ifdef CONFIG_NET_BRIDGE
+#include "netconf.h"
+#endif
 #include "path.h"
 #include "supervise.h"
 
@@ -377,6 +380,11 @@ static int verb_ps(const struct rt_opts *o, int argc, char **argv)
 			snprintf(row[4], PS_CELL, "%s (%lld) %s ago", word, (long long)code, dur);
 		}
 		row[5][0] = '\0';
+#ifdef CONFIG_NET_BRIDGE
+		/* Published ports are held while the container runs. */
+		if (!strcmp(state, "running"))
+			rt_netconf_ports_text(o->root, id, row[5], PS_CELL);
+#endif
 		snprintf(row[6], PS_CELL, "%s", name);
 		row_created[rows] = created;
 		rows++;

@@ -162,6 +162,13 @@ int rt_image_resolve(const char *root, const char *ref, struct rt_image_cfg *cfg
 #endif
 #endif
 
+/* The image's EXPOSE list ("80/tcp"), for -P. */
+#define RT_RUN_MAX_PORTS 32
+#define RT_RUN_MAX_ADD_HOSTS 16
+#define RT_RUN_MAX_DNS 3
+static const char *exposed[RT_RUN_MAX_PORTS];
+static int nexposed;
+
 static int image_from_store(const struct rt_opts *o, struct rt_image_run *ir,
 			    const char *ref, struct rt_err *e)
 {
@@ -193,6 +200,8 @@ static int image_from_store(const struct rt_opts *o, struct rt_image_run *ir,
 				return rt_err_set(e, E2BIG, "image %s: config too large", ref);
 		ir->workdir = cfg.workdir && *cfg.workdir ? cfg.workdir : NULL;
 		ir->user = cfg.user && *cfg.user ? cfg.user : NULL;
+		for (nexposed = 0; nexposed < cfg.nports && nexposed < RT_RUN_MAX_PORTS; nexposed++)
+			exposed[nexposed] = cfg.ports[nexposed];
 		return 0;
 	}
 #endif
@@ -211,6 +220,14 @@ struct runflags {
 	int nenv;
 	const char *vols[RT_SANDBOX_MAX_MOUNTS];
 	int nvols;
+	const char *network;    /* --network as given; NULL: none, or bridge
+				   when a port, --add-host or --dns asks for one */
+	const char *ports[RT_RUN_MAX_PORTS];     /* -p as typed, then -P's */
+	int nports, publish_all;
+	const char *add_hosts[RT_RUN_MAX_ADD_HOSTS];
+	int nadd_hosts;
+	const char *dns[RT_RUN_MAX_DNS];
+	int ndns;
 };
 
 static const struct opt run_opts[] = {
@@ -222,7 +239,8 @@ static const struct opt run_opts[] = {
 	{ 0, "pids-limit", 1 }, { 0, "cpus", 1 }, { 0, "cap-add", 1 },
 	{ 0, "cap-drop", 1 }, { 0, "init", 0 }, { 0, "no-init", 0 },
 	{ 0, "stop-timeout", 1 }, { 0, "rootfs", 1 }, { 0, "entrypoint", 1 },
-	{ 0, "net", 1 },
+	{ 0, "net", 1 }, { 'p', "publish", 1 }, { 'P', "publish-all", 0 },
+	{ 0, "add-host", 1 }, { 0, "dns", 1 },
 };
 
 static char envfile_buf[65536];
@@ -308,11 +326,24 @@ static int parse_run(struct runflags *f, struct optp *p, const char *verb)
 		else if (!strcmp(n, "env")) { if ((rc = add_env(f, v, verb))) return rc; }
 		else if (!strcmp(n, "env-file")) { if ((rc = env_file(f, v, verb))) return rc; }
 		else if (!strcmp(n, "network") || !strcmp(n, "net")) {
-			if (!strcmp(v, "host"))
-				f->network_host = 1;
-			else if (strcmp(v, "none"))
-				return rt_cli_fail(verb, RT_EXIT_USAGE,
-						   "network '%s' is not available (none, host)", v);
+			/* Checked with the rest of the config: none, host, or a
+			   bridge network ("bridge", or one `rt network create`d). */
+			f->network = v;
+			f->network_host = !strcmp(v, "host");
+		} else if (!strcmp(n, "publish")) {
+			if (f->nports >= RT_RUN_MAX_PORTS)
+				return rt_cli_fail(verb, RT_EXIT_USAGE, "too many -p");
+			f->ports[f->nports++] = v;
+		} else if (!strcmp(n, "publish-all")) {
+			f->publish_all = ON(v);
+		} else if (!strcmp(n, "add-host")) {
+			if (f->nadd_hosts >= RT_RUN_MAX_ADD_HOSTS)
+				return rt_cli_fail(verb, RT_EXIT_USAGE, "too many --add-host");
+			f->add_hosts[f->nadd_hosts++] = v;
+		} else if (!strcmp(n, "dns")) {
+			if (f->ndns >= RT_RUN_MAX_DNS)
+				return rt_cli_fail(verb, RT_EXIT_USAGE, "too many --dns");
+			f->dns[f->ndns++] = v;
 		} else if (!strcmp(n, "volume")) {
 			if (f->nvols >= RT_SANDBOX_MAX_MOUNTS)
 				return rt_cli_fail(verb, RT_EXIT_USAGE, "too many volumes");
@@ -533,7 +564,24 @@ static int build_create(const struct rt_opts *o, struct rt_json_w *w, const stru
 	rt_json_w_key(w, "restart");
 	rt_json_w_str(w, f->restart ? f->restart : "no");
 	rt_json_w_key(w, "network");
-	rt_json_w_str(w, f->network_host ? "host" : "none");
+	rt_json_w_str(w, f->network ? f->network :
+			 f->nports || f->publish_all || f->nadd_hosts || f->ndns ? "bridge" : "none");
+	{
+		/* -P: every port the image EXPOSEs, on a port the kernel picks. */
+		const char *ports[RT_RUN_MAX_PORTS * 2];
+		int np = 0;
+
+		for (k = 0; k < f->nports; k++)
+			ports[np++] = f->ports[k];
+		for (k = 0; f->publish_all && k < nexposed && np < RT_RUN_MAX_PORTS * 2; k++)
+			ports[np++] = exposed[k];
+		if (np)
+			rt_client_strs(w, "ports", (char *const *)ports, np);
+	}
+	if (f->nadd_hosts)
+		rt_client_strs(w, "add_hosts", (char *const *)f->add_hosts, f->nadd_hosts);
+	if (f->ndns)
+		rt_client_strs(w, "dns", (char *const *)f->dns, f->ndns);
 	rt_json_w_key(w, "mounts");
 	rt_json_w_arr(w);
 	{

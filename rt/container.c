@@ -9,7 +9,11 @@
 
 #include "container.h"
 #include "io.h"
+#include "kconfig.h"
 #include "path.h"
+#ifdef CONFIG_NET_BRIDGE
+#include "netconf.h"
+#endif
 
 /* Token scratch for one record; the supervisor is single-threaded and
  * short-lived CLI processes parse one record at a time. */
@@ -182,7 +186,8 @@ static int hostname_ok(const char *s)
 static const char *const known_keys[] = {
 	"image", "image_digest", "image_id", "layers", "cmd", "env", "cwd", "user", "hostname", "restart",
 	"network", "mounts", "read_only", "tmpfs_size", "memory", "pids", "cpus",
-	"cap_add", "cap_drop", "init", "stop_timeout", "tty", "stdin", "rm", "name", "app",
+	"cap_add", "cap_drop", "init", "stop_timeout", "tty", "stdin", "rm", "name",
+	"ports", "add_hosts", "dns", "app",
 };
 
 static int check(const struct rt_json *j, struct rt_ctr_meta *m, struct rt_err *e)
@@ -241,10 +246,23 @@ static int check(const struct rt_json *j, struct rt_ctr_meta *m, struct rt_err *
 	if (get_str(j, 0, "restart", s, 32, 0, e) < 0 ||
 	    rt_life_policy_parse(s, &m->policy, e) < 0)
 		return -1;
+#ifdef CONFIG_NET_BRIDGE
+	{
+		/* network, ports, add_hosts, dns: net's to check. */
+		static struct rt_net_spec ns;
+
+		if (rt_netconf_spec(j, 0, "none", &ns, e) < 0)
+			return -1;
+	}
+#else
 	if (get_str(j, 0, "network", s, 16, 0, e) < 0)
 		return -1;
 	if (s[0] && strcmp(s, "none") && strcmp(s, "host"))
 		return rt_err_set(e, EINVAL, "network '%s' is not available (none, host)", s);
+	if (rt_json_find(j, 0, "ports") >= 0 || rt_json_find(j, 0, "add_hosts") >= 0 ||
+	    rt_json_find(j, 0, "dns") >= 0)
+		return rt_err_set(e, ENOTSUP, "published ports, --add-host, --dns: bridge networks are not built in");
+#endif
 	t = rt_json_find(j, 0, "mounts");
 	if (t >= 0) {
 		if (rt_json_type(j, t) != RT_JSON_ARRAY || rt_json_count(j, t) > RT_SANDBOX_MAX_MOUNTS)
@@ -451,7 +469,11 @@ int rt_ctr_spec(const struct rt_ctr_meta *m, const char *conf, size_t len,
 	s->cwd = opt_str(&a, &j, 0, "cwd", e, &bad);
 	s->user = opt_str(&a, &j, 0, "user", e, &bad);
 	net = opt_str(&a, &j, 0, "network", e, &bad);
-	s->net = net && !strcmp(net, "host") ? RT_NET_HOST : RT_NET_NONE;
+	/* Any other name is a bridge network: the supervisor attaches it
+	   (rt_net_attach) and fills netns_fd, etc_hosts, etc_resolv. */
+	s->net = !net || !strcmp(net, "none") ? RT_NET_NONE :
+		 !strcmp(net, "host") ? RT_NET_HOST : RT_NET_BRIDGE;
+	s->netns_fd = -1;
 	t = rt_json_find(&j, 0, "mounts");
 	for (i = rt_json_first(&j, t); i >= 0 && s->nmounts < RT_SANDBOX_MAX_MOUNTS; i = rt_json_next(&j, t, i)) {
 		struct rt_mount *mt = &s->mounts[s->nmounts++];

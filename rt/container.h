@@ -14,7 +14,9 @@
  *   and config digests when it came from the store), layers [abs dirs, top
  *   first], cmd [argv],
  *   env ["K=V"], cwd, user, hostname, restart ("no", "on-failure[:N]",
- *   "always", "unless-stopped"), network ("none" | "host"),
+ *   "always", "unless-stopped"), network ("none" | "host" | a bridge
+ *   network: "bridge" or a user network's name), ports ["-p spec"],
+ *   add_hosts ["NAME:IP"], dns ["IP"] (the last four: see netconf.h),
  *   mounts [{"src": abs, "dst": abs, "ro": bool, "volume": name}],
  *   read_only, tmpfs_size, memory, pids, cpus (thousandths), cap_add,
  *   cap_drop (masks), init, stop_timeout (s), tty, stdin, rm, name, app

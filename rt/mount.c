@@ -1238,7 +1238,13 @@ int rt_mount_prepare(const struct rt_sandbox_spec *s, const char *hostname,
 	snprintf(text, sizeof text, "%s\n", hostname);
 	if (write_text(etc, "hostname", text, e) < 0)
 		goto out;
-	if (s->net == RT_NET_HOST) {
+	if (s->etc_hosts || s->etc_resolv) {
+		/* The network's own texts (net.c): names of the other
+		   containers, --add-host, --dns. */
+		if (write_text(etc, "hosts", s->etc_hosts ? s->etc_hosts : "", e) < 0 ||
+		    write_text(etc, "resolv.conf", s->etc_resolv ? s->etc_resolv : "", e) < 0)
+			goto out;
+	} else if (s->net == RT_NET_HOST) {
 		if (copy_host(etc, "hosts", "/etc/hosts", e) < 0 ||
 		    copy_host(etc, "resolv.conf", "/etc/resolv.conf", e) < 0)
 			goto out;

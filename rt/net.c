@@ -86,14 +86,26 @@ static struct {
 	int forwarding;
 } N;
 
-static struct rt_nl nl;              /* the host's namespace */
-static struct rt_nl inner;           /* a container's, while configuring it */
+static struct rt_nl nl = { .fd = -1 };      /* the host's namespace */
+static struct rt_nl inner = { .fd = -1 };   /* a container's, while configuring it */
 static struct anet nets[RT_NET_MAX_NETWORKS];
 static struct att atts[MAX_ATT];
 static struct rt_nft_ruleset rules;
 static char hosts_text[HOSTS_MAX];
 static char resolv_text[RESOLV_MAX];
 static char host_resolv[HOST_RESOLV_MAX];
+
+/* The host's netlink socket, open only while a call needs it: an idle
+ * supervisor holds no fd for networking. */
+static int nl_up(struct rt_err *e)
+{
+	return nl.fd >= 0 ? 0 : rt_nl_open(&nl, NETLINK_ROUTE, e);
+}
+
+static void nl_down(void)
+{
+	rt_nl_close(&nl);
+}
 
 static void veth_name(const char *id, char *buf)
 {
@@ -358,15 +370,17 @@ static void att_free(int ai)
 
 int rt_net_detach(const char *id, struct rt_err *e)
 {
-	int i;
+	int i, r = 0;
 
-	(void)e;
 	for (i = 0; i < MAX_ATT; i++)
 		if (atts[i].used && !strcmp(atts[i].id, id)) {
+			r = nl_up(e);      /* without it the veth is left to die
+						with the namespace */
 			att_free(i);
+			nl_down();
 			break;
 		}
-	return 0;
+	return r;
 }
 
 /* The veth pair, and eth0 configured inside the namespace. */
@@ -509,12 +523,18 @@ int rt_net_attach(const struct rt_net_req *r, struct rt_net_att *out_att, struct
 	if (ns->nports > 0 && !IS_ENABLED(CONFIG_PUBLISH))
 		return rt_err_set(e, ENOTSUP, "published ports are not built in");
 	rt_net_detach(r->id, e);
+	if (nl_up(e) < 0)
+		return rt_err_wrap(e, "network");
 	for (ai = 0; ai < MAX_ATT && atts[ai].used; ai++)
 		;
-	if (ai == MAX_ATT)
+	if (ai == MAX_ATT) {
+		nl_down();
 		return rt_err_set(e, ENOSPC, "more than %d containers on networks", MAX_ATT);
-	if (rt_netconf_get(N.root, netname, &c, e) < 0)
+	}
+	if (rt_netconf_get(N.root, netname, &c, e) < 0) {
+		nl_down();
 		return -1;
+	}
 	a = &atts[ai];
 	memset(a, 0, sizeof *a);
 	a->net = -1;
@@ -527,6 +547,7 @@ int rt_net_attach(const struct rt_net_req *r, struct rt_net_att *out_att, struct
 	a->net = anet_get(&c, &brindex, e);
 	if (a->net < 0) {
 		a->used = 0;
+		nl_down();
 		return rt_err_wrap(e, "network %s", netname);
 	}
 	nets[a->net].refs++;
@@ -556,11 +577,13 @@ int rt_net_attach(const struct rt_net_req *r, struct rt_net_att *out_att, struct
 	out_att->hosts = hosts_text;
 	out_att->resolv = resolv_text;
 	out_att->ip = a->ip;
+	nl_down();
 	return 0;
 fail:
 	if (nsfd >= 0)
 		close(nsfd);
 	att_free(ai);
+	nl_down();
 	return rt_err_wrap(e, "network %s", netname);
 }
 
@@ -613,10 +636,18 @@ static int reconcile(struct rt_err *e)
 
 int rt_net_init(const struct rt_net_cfg *cfg, struct rt_err *e)
 {
+	static int again;
+
+	rt_nl_close(&nl);
+	rt_nl_close(&inner);
+	/* The tables start zeroed; clearing them again (a second init, in
+	   tests) only then, so PID 1 never touches pages it does not use. */
+	if (again) {
+		memset(atts, 0, sizeof atts);
+		memset(nets, 0, sizeof nets);
+	}
+	again = 1;
 	memset(&N, 0, sizeof N);
-	memset(atts, 0, sizeof atts);
-	memset(nets, 0, sizeof nets);
-	nl.fd = inner.fd = -1;
 	if (!cfg->root || cfg->root[0] != '/' || !cfg->run || cfg->run[0] != '/' ||
 	    strlen(cfg->root) >= sizeof N.root || strlen(cfg->run) >= sizeof N.run)
 		return rt_err_set(e, EINVAL, "network: --root and --run must be absolute paths");
@@ -625,15 +656,17 @@ int rt_net_init(const struct rt_net_cfg *cfg, struct rt_err *e)
 #ifdef CONFIG_PUBLISH
 	rt_proxy_init(cfg->epfd, cfg->ep_kind);
 #endif
-	if (rt_nl_open(&nl, NETLINK_ROUTE, &N.why) < 0) {
+	if (nl_up(&N.why) < 0) {
 		*e = N.why;
 		return rt_err_wrap(e, "network");
 	}
 	rt_nft_probe(&N.caps);
 	if (reconcile(e) < 0) {
+		nl_down();
 		N.why = *e;
 		return rt_err_wrap(e, "network: clean up after the last run");
 	}
+	nl_down();
 	N.ready = 1;
 	return 0;
 }
@@ -643,12 +676,13 @@ void rt_net_fini(void)
 	struct rt_err e;
 	int i;
 
-	for (i = 0; i < MAX_ATT; i++)
-		if (atts[i].used)
-			att_free(i);
-	if (N.ready)
+	if (N.ready && nl_up(&e) == 0) {
+		for (i = 0; i < MAX_ATT; i++)
+			if (atts[i].used)
+				att_free(i);
 		rt_nft_clear(&N.caps, &e);
-	rt_nl_close(&nl);
+	}
+	nl_down();
 	N.ready = 0;
 }
 

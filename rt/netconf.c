@@ -21,7 +21,7 @@
 #include "path.h"
 
 #define LEASES_MAX (96u << 10)       /* leases.json at its largest */
-#define LEASE_TOK 3072
+#define LEASE_TOK 4096               /* also a whole container config */
 #define CONF_MAX 1024
 #define AUTO_BASE 0xac1d0000u        /* 172.29.0.0, host order */
 
@@ -1007,4 +1007,14 @@ int rt_netconf_spec(const struct rt_json *j, int obj, const char *dflt, struct r
 				  ns->network);
 	}
 	return 0;
+}
+
+int rt_netconf_spec_text(const char *conf, size_t len, const char *dflt, struct rt_net_spec *ns,
+			 struct rt_err *e)
+{
+	struct rt_json j;
+
+	if (rt_json_parse(&j, conf, len, ltok, LEASE_TOK, 8, e) < 0)
+		return rt_err_wrap(e, "config");
+	return rt_netconf_spec(&j, 0, dflt, ns, e);
 }

@@ -163,6 +163,9 @@ struct rt_json;
  * names none ("none" or "bridge"). Ports and the rest need a bridge. */
 int rt_netconf_spec(const struct rt_json *j, int obj, const char *dflt, struct rt_net_spec *ns,
 		    struct rt_err *e);
+/* The same from a config's text (the supervisor keeps text). */
+int rt_netconf_spec_text(const char *conf, size_t len, const char *dflt, struct rt_net_spec *ns,
+			 struct rt_err *e);
 
 /* Under the lock: give id an address on network c (its lease, or the
  * next free one; *ip) and record its published ports b[0..nb), or with

@@ -67,8 +67,7 @@ static void setup_tables(void)
 		return;
 	for (i = 0; i < RT_PROXY_MAX_LISTEN; i++)
 		ls[i].fd = -1;
-	memset(cs, 0, sizeof cs);
-	ready = 1;
+	ready = 1;               /* cs[] starts zeroed: nothing in use */
 }
 
 void rt_proxy_init(int epfd, uint32_t kind)

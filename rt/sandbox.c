@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -33,6 +34,8 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/nsfs.h>
 
 #include "caps.h"
 #include "kconfig.h"
@@ -517,6 +520,11 @@ static __attribute__((noreturn)) void child_spawn(const struct rt_sandbox_spec *
 	memset(&view, 0, sizeof view);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	umask(022);
+	/* Before setup_fds closes it: the network namespace net.c made. */
+	if (s->net == RT_NET_BRIDGE && setns(s->netns_fd, CLONE_NEWNET) < 0) {
+		rt_err_sys(&e, "join the network namespace");
+		child_fail(sock, &e, EXIT_SETUP);
+	}
 	if (setup_fds(in, &sock, cg, ncg, &e) < 0)
 		child_fail(sock, &e, EXIT_SETUP);
 #ifdef CONFIG_CGROUPS
@@ -586,6 +594,18 @@ static int check_proc(char *const *argv, char *const *env, const int stdio[3], i
 	return 0;
 }
 
+/* A bridge container joins the namespace net.c made and configured. */
+static int is_netns(int fd)
+{
+#ifdef NS_GET_NSTYPE
+	return fd >= 0 && ioctl(fd, NS_GET_NSTYPE) == CLONE_NEWNET;
+#else
+	struct stat st;
+
+	return fd >= 0 && fstat(fd, &st) == 0;
+#endif
+}
+
 static int check_spec(const struct rt_sandbox_spec *s, struct rt_err *e)
 {
 	int i;
@@ -607,9 +627,9 @@ static int check_spec(const struct rt_sandbox_spec *s, struct rt_err *e)
 			return rt_err_set(e, EINVAL, "mount %d: needs a source and an absolute destination", i);
 	if (s->nrlimits < 0 || s->nrlimits > RT_SANDBOX_MAX_RLIMITS)
 		return rt_err_set(e, EINVAL, "%d rlimits (at most %d)", s->nrlimits, RT_SANDBOX_MAX_RLIMITS);
-	if (s->net == RT_NET_BRIDGE)
-		return rt_err_set(e, EOPNOTSUPP, "bridge network: not supported yet");
-	if (s->net != RT_NET_NONE && s->net != RT_NET_HOST)
+	if (s->net == RT_NET_BRIDGE && !is_netns(s->netns_fd))
+		return rt_err_set(e, EINVAL, "bridge network: no network namespace to join");
+	if (s->net != RT_NET_NONE && s->net != RT_NET_HOST && s->net != RT_NET_BRIDGE)
 		return rt_err_set(e, EINVAL, "bad network mode");
 	if (!IS_ENABLED(CONFIG_CGROUPS) && (s->memory_bytes || s->pids_max || s->cpu_millis))
 		return rt_err_set(e, ENOTSUP, "resource limits: cgroups are not built in");
@@ -701,7 +721,7 @@ int rt_sandbox_spawn(const struct rt_sandbox_spec *s, struct rt_sandbox_proc *p,
 		goto fail_cg;
 	}
 	flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
-	if (s->net != RT_NET_HOST)
+	if (s->net == RT_NET_NONE)
 		flags |= CLONE_NEWNET;
 	pid = rt_ns_clone(flags, compat, cgdir, &in_cgroup, &pidfd, e);
 	if (pid == 0) {

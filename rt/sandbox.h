@@ -100,7 +100,14 @@ struct rt_sandbox_spec {
 					   command killed by signal N then exits
 					   128+N */
 
-	enum rt_net_mode net;           /* RT_NET_BRIDGE: not yet (EOPNOTSUPP) */
+	enum rt_net_mode net;
+	int netns_fd;                   /* RT_NET_BRIDGE: the network namespace
+					   to join, made and configured before
+					   the spawn (rt_net_attach); the
+					   caller closes it. Ignored otherwise */
+	const char *etc_hosts;          /* /etc/hosts and /etc/resolv.conf */
+	const char *etc_resolv;         /* texts; NULL: the defaults (the
+					   host's with RT_NET_HOST) */
 
 	/* Limits (0: none). */
 	uint64_t memory_bytes;

@@ -28,6 +28,9 @@
 #include "kconfig.h"
 #include "path.h"
 #include "supervise_int.h"
+#ifdef CONFIG_NET_BRIDGE
+#include "net.h"
+#endif
 
 struct sup_state sup;
 struct ctr sup_ctrs[RT_SUP_MAX_CONTAINERS];
@@ -323,6 +326,31 @@ int sup_spawn_code(const struct rt_err *e)
 	return 125;
 }
 
+#ifdef CONFIG_NET_BRIDGE
+/* A bridge container's network namespace, made and configured before the
+ * spawn; the sandbox's child joins it. */
+static int net_attach(int ci, struct rt_err *e)
+{
+	static struct rt_net_spec ns;
+	struct ctr *c = &sup_ctrs[ci];
+	struct rt_net_req rq;
+	struct rt_net_att at;
+
+	if (rt_netconf_spec_text(c->conf, c->conflen, "none", &ns, e) < 0)
+		return -1;
+	rq.id = c->m.id;
+	rq.name = c->m.name;
+	rq.hostname = sup_spec.hostname;
+	rq.spec = &ns;
+	if (rt_net_attach(&rq, &at, e) < 0)
+		return -1;
+	sup_spec.netns_fd = at.netns_fd;
+	sup_spec.etc_hosts = at.hosts;
+	sup_spec.etc_resolv = at.resolv;
+	return 0;
+}
+#endif
+
 static int do_spawn(int ci, struct rt_err *e)
 {
 	struct ctr *c = &sup_ctrs[ci];
@@ -350,10 +378,24 @@ static int do_spawn(int ci, struct rt_err *e)
 		sup_spec.stdio[1] = outp[1];
 		sup_spec.stdio[2] = errp[1];
 	}
+#ifdef CONFIG_NET_BRIDGE
+	if (sup_spec.net == RT_NET_BRIDGE && net_attach(ci, e) < 0)
+		goto fail;
+#endif
 	r = rt_sandbox_spawn(&sup_spec, &p, e);
 	sup_xclose(&in);
 	sup_xclose(&outp[1]);
 	sup_xclose(&errp[1]);
+#ifdef CONFIG_NET_BRIDGE
+	if (sup_spec.net == RT_NET_BRIDGE) {
+		struct rt_err ne;
+
+		/* The container holds the namespace now, or nothing does. */
+		sup_xclose(&sup_spec.netns_fd);
+		if (r < 0)
+			rt_net_detach(c->m.id, &ne);
+	}
+#endif
 	if (r < 0)
 		goto fail;
 	c->proc = p;
@@ -487,6 +529,14 @@ static void ctr_died(int ci, int status)
 	/* The writable layer stays for a restart; rm throws it away. */
 	c->proc.pid = 0;
 	sup_xclose(&c->proc.pidfd);
+#ifdef CONFIG_NET_BRIDGE
+	{
+		struct rt_err ne;
+
+		/* Its address, ports and rules; its veth died with it. */
+		rt_net_detach(c->m.id, &ne);
+	}
+#endif
 	c->finished = sup_real_ns();
 	c->reaped = 1;
 	c->reaped_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -726,6 +776,18 @@ static int setup(const struct rt_sup_cfg *cfg, struct rt_err *e)
 	if (sup.lfd < 0)
 		return -1;
 	sup_ep_set(EPOLL_CTL_ADD, sup.lfd, EPOLLIN, EVD(K_LISTEN, 0));
+#ifdef CONFIG_NET_BRIDGE
+	{
+		/* Only once the socket is ours: the clean-up of a previous run
+		   must not hit another supervisor's networks. Not fatal:
+		   containers on host or none networks still run. */
+		struct rt_net_cfg nc = { cfg->root, cfg->run, sup.ep, K_NET };
+		struct rt_err ne;
+
+		if (rt_net_init(&nc, &ne) < 0)
+			fprintf(stderr, "rt: daemon: %s\n", ne.msg);
+	}
+#endif
 	sup_ep_set(EPOLL_CTL_ADD, sup.sfd, EPOLLIN, EVD(K_SIG, 0));
 	sup_ep_set(EPOLL_CTL_ADD, sup.tfd, EPOLLIN, EVD(K_TIMER, 0));
 	if (IS_ENABLED(CONFIG_WATCHDOG) && wdog_fd >= 0) {
@@ -807,6 +869,9 @@ static void teardown(void)
 	if (sup.lfd >= 0 && snprintf(sock, sizeof sock, "%s/rt.sock", sup.cfg->run) < (int)sizeof sock)
 		unlink(sock);
 	sup_xclose(&sup.lfd);
+#ifdef CONFIG_NET_BRIDGE
+	rt_net_fini();
+#endif
 	sup_xclose(&sup.ep);
 	sup_xclose(&sup.tfd);
 	sup_xclose(&sup.sfd);
@@ -860,6 +925,11 @@ int rt_supervise(const struct rt_sup_cfg *cfg, struct rt_err *e)
 				if (sup_ctrs[idx / 2].used && sup_ctrs[idx / 2].out[idx % 2] >= 0)
 					out_read((int)idx / 2, (int)idx % 2, 0);
 				break;
+#ifdef CONFIG_NET_BRIDGE
+			case K_NET:
+				rt_net_event(idx, ev[k].events);
+				break;
+#endif
 			}
 		}
 	}

@@ -688,8 +688,41 @@ static void test_errors(void)
 
 	spec(&r, "true");
 	r.s.net = RT_NET_BRIDGE;
-	ok(run(&r) < 0 && r.e.errnum == EOPNOTSUPP, "bridge network is refused for now");
+	r.s.netns_fd = -1;
+	ok(run(&r) < 0 && r.e.errnum == EINVAL, "bridge network without a namespace is refused");
 	cleanup(&r);
+	{
+		/* The namespace net.c would make: the container must join it,
+		   and see the hosts and resolv.conf texts it was given. */
+		int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), ns = -1;
+		struct stat st;
+		char want[128];
+
+		if (self >= 0 && unshare(CLONE_NEWNET) == 0) {
+			ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+			if (setns(self, CLONE_NEWNET) < 0)
+				die("setns back");
+		}
+		if (self >= 0)
+			close(self);
+		if (ns >= 0 && fstat(ns, &st) == 0) {
+			spec(&r, "readlink /proc/self/ns/net; cat /etc/hosts /etc/resolv.conf");
+			r.s.net = RT_NET_BRIDGE;
+			r.s.netns_fd = ns;
+			r.s.etc_hosts = "10.9.8.7\tpeer\n";
+			r.s.etc_resolv = "nameserver 10.9.8.1\n";
+			snprintf(want, sizeof want, "net:[%lu]\n10.9.8.7\tpeer\nnameserver 10.9.8.1\n",
+				 (unsigned long)st.st_ino);
+			ok(run(&r) == 0 && exited(&r, 0) && !strcmp(r.out, want),
+			   "bridge: joins the given namespace, with the given hosts and resolv.conf");
+			if (strcmp(r.out, want))
+				printf("#   got: '%s' status %d: %s\n", r.out, r.status, r.e.msg);
+			cleanup(&r);
+			close(ns);
+		} else {
+			ok(1, "# SKIP no network namespace");
+		}
+	}
 }
 
 static void test_hostile(void)
