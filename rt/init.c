@@ -27,6 +27,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef CONFIG_WATCHDOG
+#include <linux/watchdog.h>
+#endif
+
 #include "err.h"
 #include "init.h"
 #include "kconfig.h"
@@ -529,6 +533,42 @@ static void console_shell(void)
 	}
 }
 
+#ifdef CONFIG_WATCHDOG
+static int wdog = -1;   /* PID 1's own: kept open until the last moment */
+
+/* The hardware resets the board unless the loop pings it; ping at half the
+ * timeout. */
+static void watchdog_start(void)
+{
+	int timeout = 0;
+
+	wdog = open("/dev/watchdog", O_WRONLY | O_CLOEXEC);
+	if (wdog < 0) {
+		say("watchdog: %s\n", strerror(errno));
+		return;
+	}
+	if (ioctl(wdog, WDIOC_GETTIMEOUT, &timeout) < 0 || timeout < 2)
+		timeout = 20;
+	rt_supervise_watchdog(wdog, (unsigned)timeout / 2);
+	say("watchdog: pinged every %d s\n", timeout / 2);
+}
+
+/* Powering off is not a hang: disarm (the magic close) so the watchdog
+ * does not bring the board back up. */
+static void watchdog_stop(enum rt_init_how how)
+{
+	if (wdog < 0 || how == RT_INIT_REBOOT)
+		return;
+	if (write(wdog, "V", 1) < 0)
+		say("watchdog: %s\n", strerror(errno));
+	close(wdog);
+	wdog = -1;
+}
+#else
+static void watchdog_start(void) {}
+static void watchdog_stop(enum rt_init_how how) { (void)how; }
+#endif
+
 int rt_init_shutdown_signal(int sig)
 {
 	switch (sig) {
@@ -581,6 +621,7 @@ void rt_init_final(enum rt_init_how how)
 	static const char *const what[] = { "rebooting", "powering off", "halting" };
 
 	say("%s\n", what[how]);
+	watchdog_stop(how);
 	drain();
 	sync();
 	if (mount(NULL, CONFIG_RT_ROOT, NULL, MS_REMOUNT | MS_RDONLY, NULL) == 0 ||
@@ -671,6 +712,7 @@ int rt_init_main(int argc, char **argv)
 	loopback_up();
 	ipv4_config();
 	console_shell();
+	watchdog_start();
 	say("ready: rt %s on %s\n", RT_VERSION, CONFIG_BOARD);
 	sig = rt_supervise(&cfg, &e);
 	if (sig < 0) {
