@@ -158,6 +158,11 @@ static int verb_pull(const struct rt_opts *o, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return usage();
+	/* A build that promises to require signatures but cannot check them
+	 * refuses rather than lets images in. */
+	if (!rt_image_trust_hook && IS_ENABLED(CONFIG_REQUIRE_SIGNATURE))
+		return rt_cli_fail("pull", RT_EXIT_FAIL,
+				   "signatures are required, but this rt cannot check them");
 	p.tty = isatty(STDOUT_FILENO);
 	if (rt_image_ref_parse(argv[optind], &ref, &e) < 0)
 		goto fail;

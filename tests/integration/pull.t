@@ -11,6 +11,11 @@ for c in docker-registry skopeo umoci openssl; do
 done
 [ -x $PY ] || skip_all "no $PY"
 "$RT" pull --help >/dev/null 2>&1 || skip_all "rt built without pull"
+# Signatures required but no signature check linked: rt pull refuses all.
+if "$RT" version | grep -q -- "+require-signature" &&
+   ! grep -q "cosign container image signature" "$RT"; then
+	skip_all "this rt requires signatures but has no signature check"
+fi
 cd "$T" || exit 1
 
 # --- keys, certificates, config ------------------------------------------
@@ -363,9 +368,7 @@ like "$out" "*Digest: $D_IDX*" "index digest reported"
 grep -q "^$D_IDX $REG/multi:latest" root/refs/images || grep -q "$REG/multi:latest" root/refs/images
 ok $? "multi-arch tag recorded"
 
-# Whether this rt checks cosign signatures at all (the trust glue linked).
-if "$RT" version | grep -q -- "+require-signature" &&
-   grep -q "cosign container image signature" "$RT"; then
+if "$RT" version | grep -q -- "+require-signature"; then
 	refused "$REG/unsigned:latest" "*sign*" "unsigned image with signatures required"
 else
 	skip "this rt does not require signatures"
