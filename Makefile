@@ -227,7 +227,7 @@ test: setup-check
 	   $(MAKE) --no-print-directory BOARD=$$b O=build/$$b all || exit 1; done
 	@$(MAKE) --no-print-directory BOARD=x86_64 O=build/x86_64-min DEFCONFIG=allno all
 	@$(MAKE) --no-print-directory BOARD=x86_64 unit fuzz-build
-	@prove --timer --exec '' $(UNIT_TESTS) $(call TRACKED,tests/integration/*.t) $(call TRACKED,tests/boards/*.t) tests/fuzz/regress.t
+	@prove --timer --exec '' $(UNIT_TESTS) $(call TRACKED,tests/integration/*.t) $(call TRACKED,tests/hostile/*.t) $(call TRACKED,tests/boards/*.t) tests/fuzz/regress.t
 
 # --- setup, sizes, lint ------------------------------------------------------
 

@@ -510,19 +510,19 @@ static int oci_wants(struct arch *a, struct rt_image_want **wv, size_t *wn, stru
 			goto fail;
 		if (is_signature_tag(d.refname) || is_signature_tag(d.imagename))
 			continue;
+		if (name_of(d.imagename[0] ? d.imagename : d.refname, w[n].name, sizeof w[n].name, e) < 0)
+			goto fail;
 		if (!rt_manifest_is_manifest_type(d.mediatype) && !rt_manifest_is_index_type(d.mediatype)) {
 			rt_err_set(e, 0, "unsupported media type '%.80s'", d.mediatype);
-			goto fail;
+			goto named;
 		}
 		if (d.size > RT_IMAGE_JSON_MAX) {
 			rt_err_set(e, 0, "%s: larger than %u bytes", d.digest, RT_IMAGE_JSON_MAX);
-			goto fail;
+			goto named;
 		}
 		strcpy(w[n].digest, d.digest);
 		strcpy(w[n].mediatype, d.mediatype);
 		w[n].size = d.size;
-		if (name_of(d.imagename[0] ? d.imagename : d.refname, w[n].name, sizeof w[n].name, e) < 0)
-			goto fail;
 		/* the same image listed again under no name adds nothing */
 		for (x = 0; x < n; x++)
 			dup |= !strcmp(w[x].digest, w[n].digest) &&
@@ -533,6 +533,14 @@ static int oci_wants(struct arch *a, struct rt_image_want **wv, size_t *wn, stru
 	*wv = w;
 	*wn = n;
 	return 0;
+named:
+	if (w[n].name[0]) {
+		char fam[RT_STORE_REF_MAX];
+
+		rt_err_wrap(e, "%s", rt_image_familiar(w[n].name, fam, sizeof fam));
+		free(w);
+		return -1;
+	}
 fail:
 	free(w);
 	return rt_err_wrap(e, "index.json entry %d", k + 1);

@@ -20,6 +20,7 @@ int rt_manifest_parse(struct rt_manifest_json *d, const char *buf, size_t len, s
 		return rt_err_sys(e, "parse");
 	n = rt_json_parse(&d->j, buf, len, d->tok, max, 32, e);
 	if (n < 0) {
+		e->errnum = 0;  /* the message says it all */
 		free(d->tok);
 		d->tok = NULL;
 		return -1;
