@@ -16,6 +16,7 @@
 #include "kconfig.h"
 #include "manifest.h"
 #include "store.h"
+#include "trust.h"
 
 /* --- formatting ---------------------------------------------------------- */
 
@@ -242,9 +243,11 @@ static int verb_load(const struct rt_opts *o, int argc, char **argv)
 		{ "input", required_argument, NULL, 'i' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "platform", required_argument, NULL, 'P' },
+		{ "allow-downgrade", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct rt_image_load_opts lopt;
+	bool downgrade = false;
 	struct rt_image_platform pf;
 	const char *in = NULL;
 	struct rt_store s;
@@ -260,23 +263,31 @@ static int verb_load(const struct rt_opts *o, int argc, char **argv)
 			break;
 		case 'q':
 			break;
+		case 'D':
+			downgrade = true;
+			break;
 		case 'P':
 			if (rt_image_platform_parse(optarg, &pf, &e) < 0)
 				return fail_e("load", &e);
 			lopt.platform = &pf;
 			break;
 		default:
-			return rt_cli_fail("load", RT_EXIT_USAGE, "usage: rt load [-i FILE|DIR] [--platform OS/ARCH]");
+			return rt_cli_fail("load", RT_EXIT_USAGE, "usage: rt load [-i FILE|DIR] [--platform OS/ARCH] [--allow-downgrade]");
 		}
 	}
 	if (optind != argc)
-		return rt_cli_fail("load", RT_EXIT_USAGE, "usage: rt load [-i FILE|DIR] [--platform OS/ARCH]");
+		return rt_cli_fail("load", RT_EXIT_USAGE, "usage: rt load [-i FILE|DIR] [--platform OS/ARCH] [--allow-downgrade]");
 	if ((!in || !strcmp(in, "-")) && isatty(0))
 		return rt_cli_fail("load", RT_EXIT_FAIL,
 				   "requested load from stdin, but stdin is a terminal (use -i FILE)");
 	if (rt_unpack_limits(&lopt.lim, getenv("RT_LIMITS"), &e) < 0)
 		return fail_e("load", &e);
-	if (rt_image_trust_hook && rt_image_trust_hook(o->root, &lopt, &e) < 0)
+	/* The owner's explicit override of the rollback check, logged by
+	 * the trust glue; a build without signatures has nothing to allow. */
+	if (downgrade && !rt_trust_load_opts)
+		return rt_cli_fail("load", RT_EXIT_USAGE, "--allow-downgrade: rt is built without signatures");
+	if (downgrade ? rt_trust_load_opts(o->root, true, &lopt, &e) < 0 :
+	    rt_image_trust_hook && rt_image_trust_hook(o->root, &lopt, &e) < 0)
 		return fail_e("load", &e);
 	lopt.loaded = loaded;
 	if (open_store(o, &s, RT_STORE_SHARED, "load") < 0)
@@ -1221,7 +1232,7 @@ static int verb_image(const struct rt_opts *o, int argc, char **argv)
 
 const struct rt_verb rt_verbs_image[] = {
 	{ "images", verb_images, "[-q] [--digests] [--format json] [REPO[:TAG]]", "List images" },
-	{ "load", verb_load, "[-i FILE|DIR]", "Load images from an OCI layout or archive, or docker save" },
+	{ "load", verb_load, "[-i FILE|DIR] [--allow-downgrade]", "Load images from an OCI layout or archive, or docker save" },
 	{ "inspect", verb_inspect, "NAME...", "Show low-level information as JSON" },
 	{ "history", verb_history, "IMAGE", "Show the history of an image" },
 	{ "tag", verb_tag, "SOURCE TARGET", "Give an image another name" },
