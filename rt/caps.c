@@ -58,6 +58,17 @@ static int capset3(uint64_t eff, uint64_t perm, uint64_t inh)
 	return (int)syscall(SYS_capset, &h, d);
 }
 
+/* The calling process's permitted set (0 when it cannot be read). */
+static uint64_t permitted(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return 0;
+	return (uint64_t)d[1].permitted << 32 | d[0].permitted;
+}
+
 static int cut_bounding(uint64_t keep, struct rt_err *e)
 {
 	int c, last = rt_caps_last();
@@ -99,8 +110,14 @@ int rt_caps_become(const struct rt_user *u, uint64_t caps, struct rt_err *e)
 	if (setresuid((uid_t)u->uid, (uid_t)u->uid, (uid_t)u->uid) < 0)
 		return rt_err_sys(e, "setuid %u", (unsigned)u->uid);
 	keep = u->uid == 0 ? caps : 0;
-	if (capset3(keep, keep, 0) < 0)
+	if (capset3(keep, keep, 0) < 0) {
+		uint64_t held = permitted();
+
+		if (errno == EPERM && (keep & ~held))
+			return rt_err_set(e, EPERM, "capability %d is asked for but rt itself does not hold it",
+					  __builtin_ctzll(keep & ~held));
 		return rt_err_sys(e, "capset");
+	}
 	return clear_ambient(e);
 }
 

@@ -733,7 +733,7 @@ static int build_volume(struct ctx *c, const struct rt_mount *v, struct rt_err *
 		if (r != 0)
 			return r == DEFERRED ? 0 : -1;
 		snprintf(data, sizeof data, "mode=1777,size=%" PRIu64,
-			 v->tmpfs_bytes ? v->tmpfs_bytes : (uint64_t)64 << 20);
+			 v->tmpfs_bytes ? v->tmpfs_bytes : RT_SANDBOX_TMPFS_DEFAULT);
 		r = do_mount("tmpfs", -1, m.fd, "tmpfs",
 			     MS_NOSUID | MS_NODEV | MS_NOEXEC | (v->readonly ? MS_RDONLY : 0),
 			     data, v->dest, e);

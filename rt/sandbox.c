@@ -2,13 +2,23 @@
  * child-to-parent error channel, fd hygiene and the container's init.
  *
  * rt's code that runs inside a container (the spawned child up to its
- * exec, the init that stays as PID 1, the `rt exec` helper up to its
+ * exec, the init that stays as PID 1, the `rt exec` process up to its
  * exec) is a fork of the supervisor, never an exec of rt's binary: there
  * is no /proc/self/exe re-exec to hijack (CVE-2019-5736), and no fd to
  * rt's binary is ever open. Those processes are made non-dumpable first,
  * so a container process cannot ptrace them, read their memory or open
- * their /proc/<pid>/exe without CAP_SYS_PTRACE in the host's user
- * namespace (which --cap-add SYS_PTRACE would give: a documented limit).
+ * their /proc/<pid>/exe.
+ *
+ * CAP_SYS_PTRACE (in the host's user namespace, where a container's root
+ * is) overrides exactly that check, so it is never given: with it the
+ * container could attach to its init, or to an `rt exec` process between
+ * fork and exec, read a copy of the supervisor's memory (every other
+ * container's configuration and environment) and open rt's binary through
+ * /proc/<pid>/exe. Making those processes fresh images instead (an exec
+ * of a small init from a sealed memfd) would close it too, at the price
+ * of a second binary per architecture and an exec on every start; until
+ * then, --cap-add SYS_PTRACE (and ALL) fails with a one-line reason.
+ *
  * Every fd but 0-2 is closed before anything of the container is
  * touched, and the working directory is opened beneath the new root and
  * refused on procfs (CVE-2024-21626). */
@@ -606,6 +616,16 @@ static int is_netns(int fd)
 #endif
 }
 
+#define CAP_PTRACE 19   /* CAP_SYS_PTRACE */
+
+static int check_caps(const struct rt_sandbox_spec *s, struct rt_err *e)
+{
+	if (rt_caps_set(s->cap_add, s->cap_drop) & (1ull << CAP_PTRACE))
+		return rt_err_set(e, EPERM, "capability SYS_PTRACE is not offered: the container "
+				  "could trace rt's own processes in it and reach rt's binary");
+	return 0;
+}
+
 static int check_spec(const struct rt_sandbox_spec *s, struct rt_err *e)
 {
 	int i;
@@ -633,6 +653,8 @@ static int check_spec(const struct rt_sandbox_spec *s, struct rt_err *e)
 		return rt_err_set(e, EINVAL, "bad network mode");
 	if (!IS_ENABLED(CONFIG_CGROUPS) && (s->memory_bytes || s->pids_max || s->cpu_millis))
 		return rt_err_set(e, ENOTSUP, "resource limits: cgroups are not built in");
+	if (check_caps(s, e) < 0)
+		return -1;
 	return check_proc(s->argv, s->env, s->stdio, s->tty, e);
 }
 
@@ -833,7 +855,7 @@ int rt_sandbox_exec_spawn(const struct rt_sandbox_spec *s,
 		return rt_err_set(e, EINVAL, "exec: no container");
 	if (s->nrlimits < 0 || s->nrlimits > RT_SANDBOX_MAX_RLIMITS)
 		return rt_err_set(e, EINVAL, "exec: bad rlimits");
-	if (check_proc(x->argv, x->env, x->stdio, x->tty, e) < 0)
+	if (check_caps(s, e) < 0 || check_proc(x->argv, x->env, x->stdio, x->tty, e) < 0)
 		return rt_err_wrap(e, "exec");
 #ifdef CONFIG_CGROUPS
 	if (rt_cgroup_open(s->id, extra, &ncg, e) < 0)

@@ -33,6 +33,7 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "kconfig.h"
 
 #define RT_SANDBOX_MAX_LAYERS 128
 #define RT_SANDBOX_MAX_MOUNTS 32
@@ -41,8 +42,14 @@
 #define RT_SANDBOX_MAX_RLIMITS 16
 #define RT_SANDBOX_TIMEOUT_MS 10000
 
-/* Writable-layer cap when tmpfs_bytes is 0. */
-#define RT_SANDBOX_TMPFS_DEFAULT (64ull << 20)
+/* Size cap of the writable layer and of --tmpfs mounts when none is
+ * given: Kconfig's TMPFS_DEFAULT_MB, 64 MiB in a configuration without
+ * that symbol. */
+#ifdef CONFIG_TMPFS_DEFAULT_MB
+#define RT_SANDBOX_TMPFS_DEFAULT ((uint64_t)(CONFIG_TMPFS_DEFAULT_MB) << 20)
+#else
+#define RT_SANDBOX_TMPFS_DEFAULT ((uint64_t)64 << 20)
+#endif
 
 /* Docker's default capability set: CHOWN DAC_OVERRIDE FOWNER FSETID KILL
  * SETGID SETUID SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD
@@ -66,7 +73,7 @@ struct rt_mount {
 				 empty, each start first fills it with the
 				 image's content at dest (Docker's copy-up);
 				 never set it for a host dir */
-	uint64_t tmpfs_bytes; /* tmpfs: size cap; 0: 64 MiB */
+	uint64_t tmpfs_bytes; /* tmpfs: size cap; 0: RT_SANDBOX_TMPFS_DEFAULT */
 };
 
 struct rt_rlimit {
@@ -117,7 +124,9 @@ struct rt_sandbox_spec {
 	int nrlimits;
 
 	/* Capabilities added to / dropped from Docker's default set (bit masks
-	   of CAP_* numbers); privileged is not offered. */
+	   of CAP_* numbers); privileged is not offered, and a set that ends
+	   up with SYS_PTRACE is refused (EPERM): it would reach rt's own
+	   processes in the container (see sandbox.c). */
 	uint64_t cap_add, cap_drop;
 
 	/* stdio for the container's PID 1: three fds (-1: /dev/null); they

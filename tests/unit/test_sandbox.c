@@ -402,6 +402,21 @@ static int dir_empty(const char *p)
 
 /* --- the tests ------------------------------------------------------------ */
 
+/* Our own permitted set, from /proc/self/status. */
+static uint64_t own_caps(void)
+{
+	char buf[4096], v[32];
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtoull(field(buf, "CapPrm", v, sizeof v), NULL, 16);
+}
+
 static void test_basics(void)
 {
 	struct run r;
@@ -464,6 +479,26 @@ static void test_basics(void)
 	r.s.cap_add = 1ull << 25;    /* SYS_TIME */
 	run(&r);
 	is_str(r.out, "CapEff:\t00000000aa0405fb\nCapBnd:\t00000000aa0405fb\n", "cap_add and cap_drop");
+	cleanup(&r);
+
+	/* SYS_PTRACE would reach rt's own processes: refused, alone or in
+	 * "ALL", unless dropped again. */
+	spec(&r, "true");
+	r.s.cap_add = 1ull << 19;
+	ok(run(&r) < 0 && r.e.errnum == EPERM && strstr(r.e.msg, "SYS_PTRACE") && !strchr(r.e.msg, '\n'),
+	   "cap_add SYS_PTRACE is refused with a one-line reason");
+	diag(&r);
+	r.s.cap_add = UINT64_MAX;
+	ok(run(&r) < 0 && r.e.errnum == EPERM, "cap_add ALL is refused (it holds SYS_PTRACE)");
+	r.s.cap_drop = 1ull << 19;
+	if (run(&r) < 0)   /* this host may hold back a capability from us */
+		ok(r.e.errnum == EPERM && strstr(r.e.msg, "rt itself does not hold"),
+		   "ALL without SYS_PTRACE: a capability rt lacks is named");
+	else
+		ok(exited(&r, 0), "ALL without SYS_PTRACE runs");
+	diag(&r);
+	r.s.cap_add = own_caps() & ~(1ull << 19);
+	ok(run(&r) == 0 && exited(&r, 0), "every capability rt holds, but SYS_PTRACE, runs");
 	cleanup(&r);
 }
 
