@@ -564,8 +564,10 @@ int rt_nl_link_get(struct rt_nl *nl, const char *name, int index, struct rt_nl_l
 	uint8_t buf[REQ_BUF];
 	struct rt_nl_msg m;
 	struct ifinfomsg ifi;
-	struct getlink g = { l, 0, NULL, NULL };
+	struct getlink g = { NULL, 0, NULL, NULL };
 
+	memset(l, 0, sizeof *l);
+	g.l = l;
 	if (name && name_ok(name, e) < 0)
 		return -1;
 	memset(&ifi, 0, sizeof ifi);

@@ -512,7 +512,7 @@ static int run_tool(const char *name, const char *const *args, const char *input
 	if (find_tool(name, path, sizeof path) < 0)
 		return rt_err_set(e, ENOENT, "%s: not found", name);
 	argv[0] = path;
-	for (k = 0; args[k] && k < 22; k++)
+	for (k = 0; k < 22 && args[k]; k++)
 		argv[k + 1] = (char *)args[k];
 	argv[k + 1] = NULL;
 	if (pipe2(in, O_CLOEXEC) < 0)
@@ -704,20 +704,20 @@ static const struct hook hooks[] = {
 	{ "filter", "FORWARD", "RT_NET_FWD", { NULL } },
 };
 
-static int ipt(int quiet, struct rt_err *e, ...)
+/* iptables -w ARGS...: a NULL-ended list, built in place by IPT(). */
+static int ipt(int quiet, struct rt_err *e, const char *const *args)
 {
-	const char *args[24];
-	va_list ap;
+	const char *all[24];
 	int n = 0;
 
-	args[n++] = "-w";
-	va_start(ap, e);
-	while (n < 23 && (args[n] = va_arg(ap, const char *)) != NULL)
-		n++;
-	va_end(ap);
-	args[n] = NULL;
-	return run_tool("iptables", args, "", 0, quiet, e);
+	all[n++] = "-w";
+	while (n < 23 && *args)
+		all[n++] = *args++;
+	all[n] = NULL;
+	return run_tool("iptables", all, "", 0, quiet, e);
 }
+
+#define IPT(quiet, e, ...) ipt((quiet), (e), (const char *const[]){ __VA_ARGS__, NULL })
 
 /* The jump rule's arguments after "-t T -X BUILTIN". */
 static int jump_args(const struct hook *h, const char **a)
@@ -737,8 +737,8 @@ static int ipt_jump(const char *op, const struct hook *h, int quiet, struct rt_e
 	const char *a[16] = { NULL };
 
 	jump_args(h, a);
-	return ipt(quiet, e, "-t", h->table, op, h->builtin, a[0], a[1], a[2], a[3], a[4], a[5],
-		   a[6], a[7], a[8], a[9], NULL);
+	return IPT(quiet, e, "-t", h->table, op, h->builtin, a[0], a[1], a[2], a[3], a[4], a[5],
+		   a[6], a[7], a[8], a[9]);
 }
 
 static void ipt_clear(void)
@@ -751,8 +751,8 @@ static void ipt_clear(void)
 		for (k = 0; k < 8 && ipt_jump("-D", &hooks[i], 1, &e) == 0; k++)
 			;
 	for (i = 0; i < sizeof hooks / sizeof hooks[0]; i++) {
-		ipt(1, &e, "-t", hooks[i].table, "-F", hooks[i].chain, NULL);
-		ipt(1, &e, "-t", hooks[i].table, "-X", hooks[i].chain, NULL);
+		IPT(1, &e, "-t", hooks[i].table, "-F", hooks[i].chain);
+		IPT(1, &e, "-t", hooks[i].table, "-X", hooks[i].chain);
 	}
 }
 
@@ -769,33 +769,32 @@ static int apply_iptables(const struct rt_nft_ruleset *rs, int dnat, struct rt_e
 		if (!dnat && !strcmp(hooks[h].chain, "RT_NET_DNAT"))
 			continue;
 		if ((h == 0 || strcmp(hooks[h].chain, hooks[h - 1].chain)) &&
-		    ipt(0, e, "-t", hooks[h].table, "-N", hooks[h].chain, NULL) < 0)
+		    IPT(0, e, "-t", hooks[h].table, "-N", hooks[h].chain) < 0)
 			return -1;
 		if (ipt_jump("-I", &hooks[h], 0, e) < 0)
 			return -1;
 	}
 	for (i = 0; i < rs->nnets; i++) {
 		snprintf(a, sizeof a, "%s/%d", ip4(rs->nets[i].subnet, c), rs->nets[i].plen);
-		if (ipt(0, e, "-t", "nat", "-A", "RT_NET_POST", "-s", a, "!", "-o",
-			rs->nets[i].bridge, "-j", "MASQUERADE", NULL) < 0)
+		if (IPT(0, e, "-t", "nat", "-A", "RT_NET_POST", "-s", a, "!", "-o",
+			rs->nets[i].bridge, "-j", "MASQUERADE") < 0)
 			return -1;
 	}
 	for (i = 0; i < rs->nnets; i++) {
 		snprintf(a, sizeof a, "%s+", RT_NFT_BRIDGE_PREFIX);
-		if (ipt(0, e, "-A", "RT_NET_FWD", "-i", rs->nets[i].bridge, "-o", rs->nets[i].bridge,
-			"-j", "ACCEPT", NULL) < 0 ||
-		    ipt(0, e, "-A", "RT_NET_FWD", "-i", rs->nets[i].bridge, "-o", a, "-j", "DROP",
-			NULL) < 0)
+		if (IPT(0, e, "-A", "RT_NET_FWD", "-i", rs->nets[i].bridge, "-o", rs->nets[i].bridge,
+			"-j", "ACCEPT") < 0 ||
+		    IPT(0, e, "-A", "RT_NET_FWD", "-i", rs->nets[i].bridge, "-o", a, "-j", "DROP") < 0)
 			return -1;
 	}
 	for (i = 0; i < rs->nnets; i++)
-		if (ipt(0, e, "-A", "RT_NET_FWD", "-i", rs->nets[i].bridge, "-j", "ACCEPT", NULL) < 0 ||
-		    ipt(0, e, "-A", "RT_NET_FWD", "-o", rs->nets[i].bridge, "-m", "conntrack",
-			"--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT", NULL) < 0)
+		if (IPT(0, e, "-A", "RT_NET_FWD", "-i", rs->nets[i].bridge, "-j", "ACCEPT") < 0 ||
+		    IPT(0, e, "-A", "RT_NET_FWD", "-o", rs->nets[i].bridge, "-m", "conntrack",
+			"--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT") < 0)
 			return -1;
 	for (i = 0; dnat && i < rs->nnets; i++)
-		if (ipt(0, e, "-t", "nat", "-A", "RT_NET_DNAT", "-i", rs->nets[i].bridge, "-j",
-			"RETURN", NULL) < 0)
+		if (IPT(0, e, "-t", "nat", "-A", "RT_NET_DNAT", "-i", rs->nets[i].bridge, "-j",
+			"RETURN") < 0)
 			return -1;
 	for (i = 0; dnat && i < rs->ndnat; i++) {
 		const struct rt_nft_dnat *d = &rs->dnat[i];
@@ -805,8 +804,8 @@ static int apply_iptables(const struct rt_nft_ruleset *rs, int dnat, struct rt_e
 		snprintf(port, sizeof port, "%u", d->host_port);
 		snprintf(to, sizeof to, "%s:%u", ip4(d->ctr_ip, c), d->ctr_port);
 		snprintf(hip, sizeof hip, "%s/32", ip4(d->host_ip, a));
-		if (ipt(0, e, "-t", "nat", "-A", "RT_NET_DNAT", "-d", d->host_ip ? hip : "0.0.0.0/0",
-			"-p", p, "--dport", port, "-j", "DNAT", "--to-destination", to, NULL) < 0)
+		if (IPT(0, e, "-t", "nat", "-A", "RT_NET_DNAT", "-d", d->host_ip ? hip : "0.0.0.0/0",
+			"-p", p, "--dport", port, "-j", "DNAT", "--to-destination", to) < 0)
 			return -1;
 	}
 	return 0;
