@@ -70,6 +70,7 @@ json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.
     open(out + "/index.json", "w"))
 open(out + "/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
 PY
+sign_image "$T/in/fat"
 err=$("$RTA" --root "$T/small/root" load -i "$T/in/fat" 2>&1)
 r=$?
 is "$r" 1 "8 MiB into a 6 MiB store is refused"

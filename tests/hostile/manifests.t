@@ -34,6 +34,10 @@ hcase bad-name fail "*repository name must be lowercase*"
 hcase archive-dotdot fail "*path contains '..'*"
 hcase archive-duplicate fail "*two members named 'index.json'*"
 hcase archive-link-out fail "*archive link 'l/layer.tar' leaves the archive*"
-hcase archive-docker-lie fail "*layer sha256:2222*: digest mismatch*"
+if rt_requires_sig; then
+	skip "archive-docker-lie: a docker save archive carries no signature, and this rt requires one"
+else
+	hcase archive-docker-lie fail "*layer sha256:2222*: digest mismatch*"
+fi
 hcase archive-junk fail "*bad header checksum*"
 done_testing

@@ -5,6 +5,7 @@
 # skipped while the other apps run.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/integration/lib-image.sh"
+. "$TOP/tests/integration/lib-sign.sh"
 
 need_daemon
 "$RT" --help | grep -q '^  load ' || skip_all "rt built without the image verbs"
@@ -15,6 +16,7 @@ L=$T/oci
 umoci init --layout "$L" >/dev/null && umoci new --image "$L:empty" >/dev/null &&
 	umoci_layer "$L" empty base "$(declare_rootfs)" &&
 	umoci config --image "$L:base" --config.cmd /bin/sh >/dev/null &&
+	sign_image "$L" --identity base &&
 	(cd "$L" && tar -cf "$T/base.tar" .)
 ok $? "a busybox image"
 id=$(rt load -i "$T/base.tar" | sed -n 's/^Loaded image ID: //p' | tail -n 1)

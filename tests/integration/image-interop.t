@@ -5,6 +5,7 @@
 # image, file by file.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/integration/lib-image.sh"
+. "$TOP/tests/integration/lib-sign.sh"
 
 have_image_tools || skip_all "umoci and skopeo are not installed (make setup)"
 grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null
@@ -20,18 +21,28 @@ ok $? "umoci unpack of the reference"
 
 skopeo copy -q "oci:$L:v2" "oci:$T/oci:docker.io/library/bb:oci" &&
 skopeo copy -q "oci:$L:v2" "oci-archive:$T/oa.tar:docker.io/library/bb:oa" &&
-skopeo copy -q "oci:$L:v2" "docker-archive:$T/da.tar:bb:da"
-ok $? "skopeo writes oci:, oci-archive: and docker-archive: copies"
+skopeo copy -q "oci:$L:v2" "docker-archive:$T/da.tar:bb:da" &&
+sign_image "$T/oci" && sign_image "$T/oa.tar"
+ok $? "skopeo writes oci:, oci-archive: and docker-archive: copies (the OCI ones signed)"
 
 out=$(rt load -i "$T/oci" 2>&1)
 is "$out" "Loaded image: bb:oci" "load an OCI layout directory"
 out=$(rt load -i "$T/oa.tar" 2>&1)
 is "$out" "Loaded image: bb:oa" "load an OCI archive"
+# A docker archive cannot carry a signature: with signatures required it
+# is read as far as its manifest digest, then refused.
+tags="oci oa da" layers=4
 out=$(rt load < "$T/da.tar" 2>&1)
-is "$out" "Loaded image: bb:da" "load a docker archive from stdin"
+if rt_requires_sig; then
+	like "$out" "rt: load: stdin: bb:da: signature: not signed (no sha256-*.sig manifest)" "a docker archive from stdin is refused, unsigned"
+	skip "bb:da: a docker archive cannot carry a signature, and this rt requires one"
+	tags="oci oa" layers=2
+else
+	is "$out" "Loaded image: bb:da" "load a docker archive from stdin"
+fi
 
 n=0
-for tag in oci oa da; do
+for tag in $tags; do
 	n=$((n + 1))
 	m=$T/m$n
 	if merged "bb:$tag" "$m"; then
@@ -46,7 +57,7 @@ done
 
 # the OCI copies keep gzip layers, the docker one uncompressed tars: both
 # kinds were unpacked; the base is stored once per compression
-is "$(ls "$T/root/layers" | wc -l)" 4 "2 layers, once gzip'd (oci, oci-archive shared), once plain (docker)"
+is "$(ls "$T/root/layers" | wc -l)" $layers "2 layers, once gzip'd (oci, oci-archive shared), once plain (docker, if loaded)"
 
 # --- a hand-made layout: three layers, whiteouts in odd places ------------
 H=$T/hand
@@ -119,6 +130,17 @@ json.dump(index, open(out + "/index.json", "w"))
 json.dump({"imageLayoutVersion": "1.0.0"}, open(out + "/oci-layout", "w"))
 PY
 ok $? "hand-made layout with three layers and whiteouts"
+# (mkimage sign rewrites index.json with the ref.name annotations only:
+# put containerd's name back)
+sign_image "$H" --identity hand &&
+$PY -c 'import json, sys
+p = sys.argv[1] + "/index.json"
+i = json.load(open(p))
+for m in i["manifests"]:
+    if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == "hand":
+        m["annotations"]["io.containerd.image.name"] = "docker.io/library/hand:1"
+json.dump(i, open(p, "w"))' "$H"
+ok $? "signed"
 out=$(rt load -i "$H" 2>&1)
 is "$out" "Loaded image: hand:1" "it loads"
 umoci unpack --image "$H:hand" "$T/href" >/dev/null 2>&1

@@ -5,6 +5,7 @@
 # tmp/, and the load then succeeds.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/integration/lib-image.sh"
+. "$TOP/tests/integration/lib-sign.sh"
 
 # An OCI archive of three gzip'd layers (about 30 MB, 6000 files) and a
 # small one that is loaded first and must survive everything.
@@ -51,6 +52,8 @@ for name in ("small", "big"):
         tf.add(t + "/" + name, arcname=".")
 PY
 ok $? "test images"
+sign_image "$T/small.tar" && sign_image "$T/big.tar"
+ok $? "signed"
 
 rt load -i "$T/small.tar" >/dev/null
 ok $? "a small image is loaded first"
