@@ -251,6 +251,7 @@ static int busybox(struct flash *f, struct mk_cpio *c, struct rt_err *e)
 		"dmesg", "ip", "ifconfig", "ping", "wget", "nc", "kill", "sleep", "reboot",
 		"poweroff", "halt", "vi", "grep", "head", "tail", "less", "find", "rm", "mkdir",
 		"cp", "mv", "ln", "uname", "date", "sync", "hexdump", "sha256sum", "stat",
+		"pidof", "sed", "awk", "wc", "tr", "cut",
 	};
 	char name[64];
 	size_t i;
