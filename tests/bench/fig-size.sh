@@ -14,7 +14,7 @@ size_build() {
 		if [ "$3" = allyesconfig ]; then
 			KCONFIG_CONFIG=$2/.config BOARD=$1 $PY -m setconfig --kconfig Kconfig DEBUG=n >/dev/null 2>&1
 		fi
-		make -s BOARD="$1" O="$2" "$2/rt" >>"$B/log/sizes-build.log" 2>&1 && stat -c %s "$2/rt"
+		make -j2 -s BOARD="$1" O="$2" "$2/rt" >>"$B/log/sizes-build.log" 2>&1 && stat -c %s "$2/rt"
 	)
 }
 

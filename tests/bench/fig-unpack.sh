@@ -60,9 +60,12 @@ fig_unpack() {
 	rm -rf "$U/tar"
 	hf unpack-umoci -N --runs $n --warmup 1 --prepare "rm -rf $U/umoci" \
 		"umoci unpack --image $L:latest $U/umoci"
+	# umoci is the slow one: one run for its RSS, three for the multi-layer row.
+	PEAK_RUNS=1
 	put rss.load.umoci "$(peak_rss_prep "rm -rf $U/umoci" umoci unpack --image "$L:latest" "$U/umoci")"
+	PEAK_RUNS=3
 	rm -rf "$U/umoci"
-	hf unpack-umoci-multi -N --runs $n --warmup 1 --prepare "rm -rf $U/umoci" \
+	hf unpack-umoci-multi -N --runs 3 --warmup 0 --prepare "rm -rf $U/umoci" \
 		"umoci unpack --image $TM/in/multi-oci:latest $U/umoci"
 	rm -rf "$U/umoci"
 

@@ -135,7 +135,7 @@ minof() { sort -g "$1" | head -n1; }
 maxof() { sort -g "$1" | tail -n1; }
 
 # peak_rss CMD...: peak RSS in KiB (the largest of CMD and the children it
-# waited for), median of 3 runs; empty when CMD fails.
+# waited for), median of PEAK_RUNS (3) runs; empty when CMD fails.
 # peak_rss_prep PREP CMD...: the same, running the shell command PREP before
 # each run (a fresh store, an empty target directory).
 peak_rss() { peak_rss_prep "" "$@"; }
@@ -144,7 +144,7 @@ peak_rss_prep() {
 	shift
 	_f=$B/log/rss.$$
 	: > "$_f.all"
-	for _i in 1 2 3; do
+	for _i in $(seq "${PEAK_RUNS:-3}"); do
 		[ -z "$_prep" ] || sh -c "$_prep" >/dev/null 2>&1
 		if ! /usr/bin/time -f %M -o "$_f" "$@" >/dev/null 2>>"$B/log/errors.log"; then
 			rm -f "$_f" "$_f.all"
