@@ -239,7 +239,7 @@ static int leave_base(const char *root, const char *own, const char *parent,
 		      struct rt_err *e)
 {
 	char self[RT_PATH_MAX], leaf[RT_PATH_MAX];
-	int fd, r;
+	int fd = -1, r;
 
 	if (strcmp(own, root) == 0)
 		return 0;

@@ -31,7 +31,7 @@ enum rt_cgroup_mode { RT_CGROUP_NONE, RT_CGROUP_V1, RT_CGROUP_V2 };
 #define RT_CGROUP_MAX_FDS 3   /* one cgroup.procs per hierarchy */
 #define RT_CGROUP_LEAF "supervisor"   /* rt's own leaf under <base>/rt */
 #define RT_CGROUP_VIEW_MAX 16
-#define RT_CGROUP_CPU_PERIOD 100000
+#define RT_CGROUP_CPU_PERIOD 100000u
 
 struct rt_cgroup_limits {
 	uint64_t memory_bytes;    /* 0: none */

@@ -228,6 +228,10 @@ static int mountpoint(struct ctx *c, const char *dest, int flags, struct mp *m,
 				r = defer(c, cur, comp, flags & MP_DIR, e);
 				close(cur);
 				return r;
+			} else if (errno == EEXIST) {
+				/* A symlink whose target the image lacks: not
+				 * followed out of it, not created through. */
+				rt_err_set(e, ENOENT, "%s: a symlink to a path missing in the image", rel);
 			} else {
 				rt_err_sys(e, "mkdir %s", rel);
 			}
@@ -923,7 +927,7 @@ static int dir_is_empty(int fd, int *empty, struct rt_err *e)
 		for (off = 0; off < n; off += ((struct dirent64_ *)(dents + off))->reclen) {
 			const char *name = ((struct dirent64_ *)(dents + off))->name;
 
-			if (strcmp(name, ".") && strcmp(name, ".."))
+			if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0)
 				*empty = 0;
 		}
 	if (n < 0)

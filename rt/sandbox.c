@@ -7,7 +7,11 @@
  * is no /proc/self/exe re-exec to hijack (CVE-2019-5736), and no fd to
  * rt's binary is ever open. Those processes are made non-dumpable first,
  * so a container process cannot ptrace them, read their memory or open
- * their /proc/<pid>/exe.
+ * their /proc/<pid>/exe. One way remains: the final exec of a container
+ * file that starts "#!/proc/self/exe" makes the kernel run the exec'ing
+ * process's own binary, inside the container, as a process the
+ * container can inspect. rt_sandbox_seal_exe() makes that binary a
+ * sealed in-memory copy, never the file on the host.
  *
  * CAP_SYS_PTRACE (in the host's user namespace, where a container's root
  * is) overrides exactly that check, so it is never given: with it the
@@ -40,6 +44,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -48,6 +53,7 @@
 #include <linux/nsfs.h>
 
 #include "caps.h"
+#include "io.h"
 #include "kconfig.h"
 #include "mount.h"
 #include "ns.h"
@@ -304,7 +310,7 @@ static void make_env(struct proc_env *pe, char *const *env, const struct rt_user
 {
 	int i, n = 0, has_home = 0, has_path = 0;
 
-	for (i = 0; env[i] && i < RT_SANDBOX_MAX_ENV; i++) {
+	for (i = 0; i < RT_SANDBOX_MAX_ENV && env[i]; i++) {
 		has_home |= strncmp(env[i], "HOME=", 5) == 0;
 		has_path |= strncmp(env[i], "PATH=", 5) == 0;
 		pe->envp[n++] = env[i];
@@ -491,6 +497,7 @@ static int become(const struct rt_sandbox_spec *s, const char *user, const char 
 	struct rt_user u;
 	int root, wd, r;
 
+	pe->envp[0] = NULL;
 	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return rt_err_sys(e, "open /");
@@ -585,6 +592,38 @@ static int count(char *const *v, int max)
 	return n;
 }
 
+/* The caller's stdio fds go into the container as they are, and a
+ * process there can reopen each one through /proc/self/fd/N with any
+ * access its credentials allow, reaching the very inode: a directory or
+ * an O_PATH fd would hand it the host's tree (CVE-2024-21626's pattern),
+ * a block device or /dev/mem the host's disks or memory. Those are
+ * refused; pipes, sockets, terminals, /dev/null and its kin (null, zero,
+ * full, random, urandom) and regular files pass. */
+static int check_stdio(int fd, int i, struct rt_err *e)
+{
+	static const char *const name[3] = { "stdin", "stdout", "stderr" };
+	struct stat st;
+	int fl = fcntl(fd, F_GETFL);
+	const char *bad = NULL;
+
+	if (fl < 0 || fstat(fd, &st) < 0)
+		return rt_err_sys(e, "%s (fd %d)", name[i], fd);
+	if (fl & O_PATH)
+		bad = "an O_PATH fd";
+	else if (S_ISDIR(st.st_mode))
+		bad = "a directory";
+	else if (S_ISBLK(st.st_mode))
+		bad = "a block device";
+	else if (S_ISCHR(st.st_mode) && !isatty(fd) &&
+		 (major(st.st_rdev) != 1 || (minor(st.st_rdev) != 3 && minor(st.st_rdev) != 5 &&
+					     minor(st.st_rdev) != 7 && minor(st.st_rdev) != 8 &&
+					     minor(st.st_rdev) != 9)))
+		bad = "a device other than a terminal or /dev/null";
+	if (bad)
+		return rt_err_set(e, EPERM, "%s is %s: refused", name[i], bad);
+	return 0;
+}
+
 static int check_proc(char *const *argv, char *const *env, const int stdio[3], int tty,
 		      struct rt_err *e)
 {
@@ -599,8 +638,8 @@ static int check_proc(char *const *argv, char *const *env, const int stdio[3], i
 	if (tty && !IS_ENABLED(CONFIG_TTY))
 		return rt_err_set(e, ENOTSUP, "terminals are not built in");
 	for (i = 0; !tty && i < 3; i++)
-		if (stdio[i] >= 0 && fcntl(stdio[i], F_GETFD) < 0)
-			return rt_err_sys(e, "stdio fd %d", stdio[i]);
+		if (stdio[i] >= 0 && check_stdio(stdio[i], i, e) < 0)
+			return -1;
 	return 0;
 }
 
@@ -676,6 +715,7 @@ static int await(int sock, struct rt_sandbox_proc *p, pid_t *helper_child, struc
 	struct msg m;
 	int fd, r;
 
+	memset(&m, 0, sizeof m);
 	for (;;) {
 		r = recv_msg(sock, deadline, &m, &fd, e);
 		if (r <= 0)
@@ -931,6 +971,76 @@ int rt_sandbox_cleanup(const struct rt_sandbox_spec *s, struct rt_err *e)
 	(void)e2;
 #endif
 	return r;
+}
+
+/* --- the sealed copy of rt's binary ------------------------------------------ */
+
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#define MFD_ALLOW_SEALING 0x0002U
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+static int is_sealed(int fd)
+{
+	int s = fcntl(fd, F_GET_SEALS);
+
+	return s >= 0 && (s & SEALS) == SEALS;
+}
+
+int rt_sandbox_seal_exe(char *const argv[], char *const envp[], struct rt_err *e)
+{
+	char buf[16384], path[32];
+	int self, mfd;
+	ssize_t n;
+
+	self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return rt_err_sys(e, "seal: open /proc/self/exe");
+	if (is_sealed(self)) {
+		close(self);
+		return 0;
+	}
+	/* MFD_EXEC (6.3) where vm.memfd_noexec would refuse an exec. */
+	mfd = (int)syscall(SYS_memfd_create, "rt", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+	if (mfd < 0 && errno == EINVAL)
+		mfd = (int)syscall(SYS_memfd_create, "rt", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0) {
+		rt_err_sys(e, "seal: memfd_create");
+		close(self);
+		return -1;
+	}
+	while ((n = read(self, buf, sizeof buf)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || rt_io_write_all(mfd, buf, (size_t)n, e) < 0) {
+			if (n < 0)
+				rt_err_sys(e, "seal: read /proc/self/exe");
+			goto fail;
+		}
+	}
+	/* Checked before the exec, so a copy that does not hold its seals
+	 * can never exec itself again and again. */
+	if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0 || !is_sealed(mfd)) {
+		rt_err_sys(e, "seal: add seals");
+		goto fail;
+	}
+	close(self);
+	self = -1;
+	syscall(SYS_execveat, mfd, "", argv, envp, AT_EMPTY_PATH);
+	if (errno == ENOSYS) {   /* before 3.19 */
+		snprintf(path, sizeof path, "/proc/self/fd/%d", mfd);
+		execve(path, argv, envp);
+	}
+	rt_err_sys(e, "seal: exec the sealed copy");
+fail:
+	if (self >= 0)
+		close(self);
+	close(mfd);
+	return -1;
 }
 
 void rt_sandbox_probe(struct rt_sandbox_probe *p)

@@ -130,9 +130,15 @@ struct rt_sandbox_spec {
 	uint64_t cap_add, cap_drop;
 
 	/* stdio for the container's PID 1: three fds (-1: /dev/null); they
-	   become 0, 1, 2 and every other fd is closed. With tty, stdio is
-	   ignored: the sandbox opens a pty in the container's own devpts, its
-	   slave is 0, 1, 2 and /dev/console, and its master is returned. */
+	   become 0, 1, 2 and every other fd is closed. A process in the
+	   container can reopen each through /proc/self/fd/N with any access
+	   its credentials allow: a directory, an O_PATH fd or a device other
+	   than a terminal or /dev/null is refused (EPERM), and pipes are the
+	   safe choice (a regular file can be reopened for reading and
+	   writing, a terminal stays reachable to whatever the container
+	   leaves running). With tty, stdio is ignored: the sandbox opens a
+	   pty in the container's own devpts, its slave is 0, 1, 2 and
+	   /dev/console, and its master is returned. */
 	int stdio[3];
 	int tty;
 };
@@ -190,5 +196,20 @@ void rt_sandbox_probe(struct rt_sandbox_probe *p);
 /* Tests: take the fallback paths (clone, no pidfd, no close_range) as on
  * kernels older than 5.3. */
 void rt_sandbox_force_fallbacks(int on);
+
+/* Run the calling program from a sealed in-memory copy of its own binary.
+ * For the process that spawns containers (`rt daemon`, rt as PID 1), as
+ * the first thing it does: every process it then forks into a container
+ * has the copy as its /proc/self/exe. A container file that starts with
+ * "#!/proc/self/exe" (CVE-2019-5736: the kernel looks the interpreter up
+ * in the process that execs, which is a fork of rt until the exec) then
+ * runs the copy, and rt's binary on the host is out of every container's
+ * reach; the copy cannot be written (F_SEAL_WRITE). Without it, rt's
+ * binary is only kept from writes while a process runs it (ETXTBSY).
+ * Returns 0 when the program already runs from a sealed copy; otherwise
+ * execs the copy with argv and envp and returns only on failure (< 0,
+ * the caller unchanged). Costs one exec, and RAM the size of the binary,
+ * which the running program then shares. */
+int rt_sandbox_seal_exe(char *const argv[], char *const envp[], struct rt_err *e);
 
 #endif

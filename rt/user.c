@@ -256,7 +256,7 @@ int rt_user_resolve(int rootfd, const char *spec, struct rt_user *u,
 		    struct rt_err *e)
 {
 	struct rt_user_scan sc;
-	char uname[RT_USER_NAME_MAX + 1], gname[RT_USER_NAME_MAX + 1];
+	char uname[RT_USER_NAME_MAX + 1] = "", gname[RT_USER_NAME_MAX + 1] = "";
 	char who[RT_USER_NAME_MAX + 1];
 	const char *colon;
 	uint32_t uid = 0, gid = 0;

@@ -260,7 +260,8 @@ static void spec(struct run *r, const char *cmd)
 {
 	memset(r, 0, sizeof *r);
 	seq++;
-	snprintf(r->id, sizeof r->id, "%064x", seq);
+	/* The pid in the id: cgroups are shared with any other run. */
+	snprintf(r->id, sizeof r->id, "%08x%056x", (unsigned)getpid(), seq);
 	path(r->statedir, sizeof r->statedir, "%s/run/%d", top, seq);
 	r->s.id = r->id;
 	r->s.name = "box1";
@@ -529,7 +530,34 @@ static void test_fds(void)
 		cleanup(&r);
 	}
 	rt_sandbox_force_fallbacks(0);
+
+	/* stdio is the caller's, but a directory, an O_PATH fd or a raw
+	 * device would open the host to the container through
+	 * /proc/self/fd/0: refused. */
+	spec(&r, "ls /proc/self/fd/0/ | head -1");
+	r.s.stdio[0] = leak;
+	ok(run(&r) < 0 && r.e.errnum == EPERM && strstr(r.e.msg, "stdin is a directory"),
+	   "a directory as stdin is refused");
+	diag(&r);
 	close(leak);
+	leak = open("/etc/hostname", O_PATH | O_CLOEXEC);
+	r.s.stdio[0] = leak;
+	ok(run(&r) < 0 && strstr(r.e.msg, "O_PATH"), "an O_PATH fd as stdin is refused");
+	close(leak);
+	leak = open("/dev/mem", O_RDONLY | O_CLOEXEC);
+	if (leak >= 0) {
+		r.s.stdio[0] = leak;
+		ok(run(&r) < 0 && strstr(r.e.msg, "a device"), "/dev/mem as stdin is refused");
+		close(leak);
+	} else {
+		ok(1, "# SKIP no /dev/mem");
+	}
+	leak = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	spec(&r, "cat; echo done");
+	r.s.stdio[0] = leak;
+	ok(run(&r) == 0 && !strcmp(r.out, "done\n"), "/dev/null as stdin is fine");
+	close(leak);
+	cleanup(&r);
 }
 
 static void test_filesystems(void)
@@ -1237,12 +1265,14 @@ static void v2_path(pid_t pid, char *out, size_t len)
  * containers go to <base>/rt/<id>. */
 static void test_delegation(void)
 {
-	const char *base = "/sys/fs/cgroup/rt-deleg-test";
-	char buf[4200], want[4200], dir[4096];
+	char base[64], name[32], p[128], buf[4200], want[4200], dir[4096];
 	struct run r;
 	pid_t other;
 
-	if (mkdir(base, 0755) < 0 || write_str("/sys/fs/cgroup/rt-deleg-test/cgroup.procs", "0") < 0) {
+	snprintf(name, sizeof name, "rt-deleg-%d", (int)getpid());
+	snprintf(base, sizeof base, "/sys/fs/cgroup/%s", name);
+	snprintf(p, sizeof p, "%s/cgroup.procs", base);
+	if (mkdir(base, 0755) < 0 || write_str(p, "0") < 0) {
 		ok(0, "delegation: move into a test cgroup: %s", strerror(errno));
 		rmdir(base);
 		return;
@@ -1255,9 +1285,11 @@ static void test_delegation(void)
 	spec(&r, "true");
 	ok(placed(&r), "delegation: the container runs");
 	v2_path(getpid(), buf, sizeof buf);
-	is_str(buf, "/rt-deleg-test/rt/supervisor", "delegation: rt moved itself into its leaf");
+	snprintf(want, sizeof want, "/%s/rt/supervisor", name);
+	is_str(buf, want, "delegation: rt moved itself into its leaf");
 	v2_path(other, buf, sizeof buf);
-	is_str(buf, "/rt-deleg-test", "delegation: another process of the base stays where it is");
+	snprintf(want, sizeof want, "/%s", name);
+	is_str(buf, want, "delegation: another process of the base stays where it is");
 	snprintf(want, sizeof want, "%s/rt/%s", base, r.id);
 	ok(rt_cgroup_dir(r.id, "memory", dir, sizeof dir, &r.e) == 0 && !strcmp(dir, want),
 	   "delegation: the container's cgroup is under the base, beside the leaf (%s)", dir);
@@ -1269,8 +1301,10 @@ static void test_delegation(void)
 	kill(other, SIGKILL);
 	waitpid(other, NULL, 0);
 	write_str("/sys/fs/cgroup/cgroup.procs", "0");
-	rmdir("/sys/fs/cgroup/rt-deleg-test/rt/supervisor");
-	rmdir("/sys/fs/cgroup/rt-deleg-test/rt");
+	snprintf(p, sizeof p, "%s/rt/supervisor", base);
+	rmdir(p);
+	snprintf(p, sizeof p, "%s/rt", base);
+	rmdir(p);
 	rmdir(base);
 }
 
@@ -1379,7 +1413,7 @@ static void test_exec(void)
 	struct rt_sandbox_proc p, x;
 	struct rt_sandbox_exec xs;
 	char out[4096], buf[128];
-	int fd, in[2], xo[2], st, same = 1;
+	int fd, in[2], xi[2], xo[2], st, same = 1;
 	size_t i;
 
 	spec(&r, "echo ready; read x; echo bye");
@@ -1398,10 +1432,14 @@ static void test_exec(void)
 	memset(&xs, 0, sizeof xs);
 	xs.argv[0] = "sh";
 	xs.argv[1] = "-c";
-	xs.argv[2] = "hostname; pwd; id -u; ls /proc/self/fd; grep -E '^(CapEff|CapInh|CapAmb|NoNewPrivs)' /proc/self/status";
+	/* It waits on stdin until its namespaces have been compared: a
+	 * process that is gone has none to compare. */
+	xs.argv[2] = "read x; hostname; pwd; id -u; ls /proc/self/fd; grep -E '^(CapEff|CapInh|CapAmb|NoNewPrivs)' /proc/self/status";
 	xs.env[0] = "PATH=/bin";
 	xs.cwd = "/tmp";
-	xs.stdio[0] = -1;
+	if (pipe2(xi, O_CLOEXEC) < 0)
+		die("pipe");
+	xs.stdio[0] = xi[0];
 	xs.stdio[1] = xs.stdio[2] = xo[1];
 	fflush(stdout);
 	if (rt_sandbox_exec_spawn(&r.s, &p, &xs, &x, &r.e) == 0) {
@@ -1409,6 +1447,7 @@ static void test_exec(void)
 		for (i = 0; i < sizeof nss / sizeof nss[0]; i++)
 			ns_same(p.pid, x.pid, nss[i], &same);
 		ok(same, "exec runs in the container's namespaces");
+		close(xi[1]);
 		read_all(xo[0], out, sizeof out);
 		waitpid(x.pid, &st, 0);
 		ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exec: status");
@@ -1420,9 +1459,11 @@ static void test_exec(void)
 			close(x.pidfd);
 	} else {
 		close(xo[1]);
+		close(xi[1]);
 		ok(0, "exec spawn");
 		diag(&r);
 	}
+	close(xi[0]);
 	close(xo[0]);
 
 	memset(&xs, 0, sizeof xs);
@@ -1508,9 +1549,67 @@ static void test_exec(void)
 }
 #endif
 
-int main(void)
+/* The re-exec'd side of test_seal(): argv[2] and argv[3] are the
+ * device and inode of the test's own binary on disk. */
+static int sealed_child(char **argv)
+{
+	struct rt_err e;
+	struct stat st;
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC), s;
+
+	s = fd < 0 ? -1 : fcntl(fd, F_GET_SEALS);
+	if (fd >= 0)
+		close(fd);
+	printf("%s\n", s >= 0 && (s & (F_SEAL_WRITE | F_SEAL_SEAL)) == (F_SEAL_WRITE | F_SEAL_SEAL) ?
+	       "sealed" : "not sealed");
+	printf("again %d\n", rt_sandbox_seal_exe(argv, environ, &e));
+	fd = open("/proc/self/exe", O_WRONLY | O_CLOEXEC);
+	printf("%s\n", fd < 0 || write(fd, "x", 1) != 1 ? "write refused" : "WROTE");
+	if (fd >= 0)
+		close(fd);
+	printf("%s\n", stat("/proc/self/exe", &st) == 0 &&
+	       (st.st_dev != (dev_t)strtoull(argv[2], NULL, 10) ||
+		st.st_ino != (ino_t)strtoull(argv[3], NULL, 10)) ? "not the file" : "THE FILE");
+	return 0;
+}
+
+/* The process that spawns containers runs from a sealed copy of its own
+ * binary: this test re-execs itself from one and looks. */
+static void test_seal(char *self)
+{
+	char dev[32], ino[32], out[512];
+	char *argv[] = { self, "--sealed-child", dev, ino, NULL };
+	struct rt_err e;
+	struct stat st;
+	int pfd[2], status;
+	pid_t pid;
+
+	if (stat("/proc/self/exe", &st) < 0 || pipe2(pfd, O_CLOEXEC) < 0)
+		die("seal test");
+	snprintf(dev, sizeof dev, "%llu", (unsigned long long)st.st_dev);
+	snprintf(ino, sizeof ino, "%llu", (unsigned long long)st.st_ino);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		rt_sandbox_seal_exe(argv, environ, &e);
+		printf("seal: %s\n", e.msg);
+		_exit(1);
+	}
+	close(pfd[1]);
+	read_all(pfd[0], out, sizeof out);
+	close(pfd[0]);
+	waitpid(pid, &status, 0);
+	is_str(out, "sealed\nagain 0\nwrite refused\nnot the file\n",
+	       "seal: runs from a sealed copy that cannot be written, not from the file");
+}
+
+int main(int argc, char **argv)
 {
 	struct stat st;
+
+	if (argc == 4 && !strcmp(argv[1], "--sealed-child"))
+		return sealed_child(argv);
 
 	if (geteuid() != 0) {
 		printf("1..0 # SKIP not root\n");
@@ -1531,6 +1630,7 @@ int main(void)
 		die("mount tmpfs");
 	build_layers();
 
+	test_seal(argv[0]);
 	test_basics();
 	test_fds();
 	test_filesystems();
