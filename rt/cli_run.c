@@ -1,6 +1,9 @@
 /* `rt run` and `rt create`: Docker's run flags and an image (or --rootfs)
  * become the config of a create request; run then starts it, attached
- * or not. */
+ * or not. rt's own: --log-size KiB (the container's log ring in RAM,
+ * 4..4096, default LOG_RING_KB) and --log-mirror console|kmsg (each
+ * line of output also written there as "NAME: line", dropped rather
+ * than waited for when the device is slow). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -214,8 +217,9 @@ struct runflags {
 	int detach, interactive, tty, rm, readonly, init, have_init, network_host;
 	int app;                /* made by reload from an app file */
 	const char *name, *restart, *workdir, *user, *hostname, *rootfs, *entrypoint;
-	uint64_t tmpfs, memory, pids, cpus, cap_add, cap_drop, stop_timeout;
+	uint64_t tmpfs, memory, pids, cpus, cap_add, cap_drop, stop_timeout, log_kb;
 	int have_stop_timeout;
+	const char *log_mirror;
 	const char *env[RT_SANDBOX_MAX_ENV];
 	int nenv;
 	const char *vols[RT_SANDBOX_MAX_MOUNTS];
@@ -240,7 +244,8 @@ static const struct opt run_opts[] = {
 	{ 0, "cap-drop", 1 }, { 0, "init", 0 }, { 0, "no-init", 0 },
 	{ 0, "stop-timeout", 1 }, { 0, "rootfs", 1 }, { 0, "entrypoint", 1 },
 	{ 0, "net", 1 }, { 'p', "publish", 1 }, { 'P', "publish-all", 0 },
-	{ 0, "add-host", 1 }, { 0, "dns", 1 },
+	{ 0, "add-host", 1 }, { 0, "dns", 1 }, { 0, "log-size", 1 },
+	{ 0, "log-mirror", 1 },
 };
 
 static char envfile_buf[65536];
@@ -364,6 +369,18 @@ static int parse_run(struct runflags *f, struct optp *p, const char *verb)
 			if (rt_client_u64(v, &f->stop_timeout) < 0 || f->stop_timeout > 86400)
 				return rt_cli_fail(verb, RT_EXIT_USAGE, "invalid --stop-timeout '%s'", v);
 			f->have_stop_timeout = 1;
+		} else if (!strcmp(n, "log-size")) {
+			/* KiB; the supervisor holds the ring in RAM, so bounded. */
+			if (rt_client_u64(v, &f->log_kb) < 0 || f->log_kb < RT_CTR_LOG_KB_MIN ||
+			    f->log_kb > RT_CTR_LOG_KB_MAX)
+				return rt_cli_fail(verb, RT_EXIT_USAGE,
+						   "invalid --log-size '%s' (KiB, %d to %d)", v,
+						   RT_CTR_LOG_KB_MIN, RT_CTR_LOG_KB_MAX);
+		} else if (!strcmp(n, "log-mirror")) {
+			if (strcmp(v, "console") && strcmp(v, "kmsg") && strcmp(v, "none"))
+				return rt_cli_fail(verb, RT_EXIT_USAGE,
+						   "invalid --log-mirror '%s' (console, kmsg, none)", v);
+			f->log_mirror = v;
 		}
 	}
 	if (k == -2)
@@ -636,6 +653,14 @@ static int build_create(const struct rt_opts *o, struct rt_json_w *w, const stru
 	if (f->have_stop_timeout) {
 		rt_json_w_key(w, "stop_timeout");
 		rt_json_w_u64(w, f->stop_timeout);
+	}
+	if (f->log_kb) {
+		rt_json_w_key(w, "log_size");
+		rt_json_w_u64(w, f->log_kb);
+	}
+	if (f->log_mirror && strcmp(f->log_mirror, "none")) {
+		rt_json_w_key(w, "log_mirror");
+		rt_json_w_str(w, f->log_mirror);
 	}
 	rt_json_w_end(w);
 	rt_json_w_end(w);

@@ -23,6 +23,7 @@ static const struct key {
 	{ "tmpfs_size", "--tmpfs-size", 0 },
 	{ "cap_add", "--cap-add", 1 }, { "cap_drop", "--cap-drop", 1 },
 	{ "after", NULL, 1 },
+	{ "log_size", "--log-size", 0 }, { "log_mirror", "--log-mirror", 0 },
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 

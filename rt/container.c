@@ -187,7 +187,7 @@ static const char *const known_keys[] = {
 	"image", "image_digest", "image_id", "layers", "cmd", "env", "cwd", "user", "hostname", "restart",
 	"network", "mounts", "read_only", "tmpfs_size", "memory", "pids", "cpus",
 	"cap_add", "cap_drop", "init", "stop_timeout", "tty", "stdin", "rm", "name",
-	"ports", "add_hosts", "dns", "app",
+	"ports", "add_hosts", "dns", "app", "log_size", "log_mirror",
 };
 
 static int check(const struct rt_json *j, struct rt_ctr_meta *m, struct rt_err *e)
@@ -306,6 +306,25 @@ static int check(const struct rt_json *j, struct rt_ctr_meta *m, struct rt_err *
 			return -1;
 		m->stop_timeout = (int64_t)v;
 	}
+	m->log_kb = CONFIG_LOG_RING_KB;
+	if (rt_json_find(j, 0, "log_size") >= 0) {
+		if (get_u64(j, 0, "log_size", RT_CTR_LOG_KB_MAX, &v, e) < 0)
+			return -1;
+		if (v < RT_CTR_LOG_KB_MIN)
+			return rt_err_set(e, EINVAL, "config: 'log_size' must be at least %d (KiB)",
+					  RT_CTR_LOG_KB_MIN);
+		m->log_kb = (uint32_t)v;
+	}
+	if (get_str(j, 0, "log_mirror", s, 16, 0, e) < 0)
+		return -1;
+	if (!s[0] || !strcmp(s, "none"))
+		m->log_mirror = RT_CTR_MIRROR_NONE;
+	else if (!strcmp(s, "console"))
+		m->log_mirror = RT_CTR_MIRROR_CONSOLE;
+	else if (!strcmp(s, "kmsg"))
+		m->log_mirror = RT_CTR_MIRROR_KMSG;
+	else
+		return rt_err_set(e, EINVAL, "invalid log mirror '%s' (console, kmsg, none)", s);
 	if (m->autoremove && m->policy.kind != RT_RESTART_NO)
 		return rt_err_set(e, EINVAL, "conflicting options: cannot specify both --restart and --rm");
 	return 0;

@@ -20,7 +20,11 @@
  *   mounts [{"src": abs, "dst": abs, "ro": bool, "volume": name}],
  *   read_only, tmpfs_size, memory, pids, cpus (thousandths), cap_add,
  *   cap_drop (masks), init, stop_timeout (s), tty, stdin, rm, name, app
- *   (true for the containers reload manages).
+ *   (true for the containers reload manages), log_size (KiB of log ring,
+ *   RT_CTR_LOG_KB_MIN..RT_CTR_LOG_KB_MAX; default CONFIG_LOG_RING_KB),
+ *   log_mirror ("console" or "kmsg": each line of output is also written
+ *   there, prefixed with the container's name; a write that would block is
+ *   dropped, never waited for).
  */
 #ifndef RT_CONTAINER_H
 #define RT_CONTAINER_H
@@ -39,6 +43,10 @@
 #define RT_CTR_CMD 255           /* command summary kept for ps */
 #define RT_CTR_REC_MAX 65536     /* largest stored record */
 #define RT_CTR_TOK 4096          /* JSON tokens a record may use */
+#define RT_CTR_LOG_KB_MIN 4      /* log ring bounds, KiB */
+#define RT_CTR_LOG_KB_MAX 4096
+
+enum { RT_CTR_MIRROR_NONE, RT_CTR_MIRROR_CONSOLE, RT_CTR_MIRROR_KMSG };
 
 /* What the supervisor keeps in hand for a record (the rest is read from
  * the JSON text when the container is spawned). */
@@ -52,6 +60,8 @@ struct rt_ctr_meta {
 	int autoremove, tty, stdin_open;
 	int app;                         /* made by reload from an app file */
 	int64_t stop_timeout;            /* seconds */
+	uint32_t log_kb;                 /* log ring size, KiB */
+	int log_mirror;                  /* RT_CTR_MIRROR_* */
 };
 
 struct rt_ctr_state {

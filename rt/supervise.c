@@ -155,6 +155,7 @@ int sup_ctr_alloc(const char *rec, size_t len, struct rt_err *e)
 	size_t conflen;
 	struct rt_ctr_meta pm;
 	struct ctr *c;
+	size_t ring;
 	int ci;
 
 	for (ci = 0; ci < RT_SUP_MAX_CONTAINERS; ci++)
@@ -164,21 +165,24 @@ int sup_ctr_alloc(const char *rec, size_t len, struct rt_err *e)
 		return rt_err_set(e, ENOSPC, "too many containers (at most %d)", RT_SUP_MAX_CONTAINERS);
 	c = &sup_ctrs[ci];
 	memset(c, 0, sizeof *c);
+	/* The record says how large its ring is (checked: bounded KiB). */
+	if (rt_ctr_parse_record(rec, len, &pm, &conf, &conflen, e) < 0)
+		return -1;
+	ring = (size_t)pm.log_kb * 1024;
 	/* One block per container: the record, then its log ring. */
-	c->rec = malloc(len + RING_BYTES);
+	c->rec = malloc(len + ring);
 	if (!c->rec)
 		return rt_err_set(e, ENOMEM, "no memory for a container");
 	memcpy(c->rec, rec, len);
 	c->reclen = len;
-	if (rt_ctr_parse_record(c->rec, len, &pm, &conf, &conflen, e) < 0) {
+	c->m = pm;
+	c->conf = c->rec + (conf - rec);
+	c->conflen = conflen;
+	if (rt_logring_init(&c->ring, c->rec + len, ring) < 0) {
 		free(c->rec);
 		c->rec = NULL;
-		return -1;
+		return rt_err_set(e, EINVAL, "log ring of %zu bytes is too small", ring);
 	}
-	c->m = pm;
-	c->conf = conf;
-	c->conflen = conflen;
-	rt_logring_init(&c->ring, c->rec + len, RING_BYTES);
 	rt_life_init(&c->life, pm.policy, pm.autoremove);
 	c->out[0] = c->out[1] = -1;
 	c->proc.pidfd = c->proc.pty = c->stdin_fd = -1;
@@ -256,6 +260,56 @@ static void finish_run(int ci);
  * dead); else one read, for fairness. Returns 0 once the fd is closed
  * (EOF, or EIO from a pty whose slave closed), 1 while it stays open,
  * including when an attached client's budget paused it. */
+/* --log-mirror: each piece of output also goes to the console or the
+ * kernel log, one line per write (what /dev/kmsg takes as a record),
+ * prefixed with the container's name. Both are opened non-blocking: a
+ * slow serial console drops lines rather than stall the loop. An open
+ * that failed is tried again at most every 10 s. */
+static void mirror(const struct ctr *c, const uint8_t *p, size_t n)
+{
+	static int fds[3] = { -1, -1, -1 };
+	static int64_t tried[3];
+	static char line[1024];
+	int w = c->m.log_mirror;
+
+	if (w != RT_CTR_MIRROR_CONSOLE && w != RT_CTR_MIRROR_KMSG)
+		return;
+	if (fds[w] < 0) {
+		int64_t now = mono_ms();
+
+		if (tried[w] && now - tried[w] < 10000)
+			return;
+		tried[w] = now;
+		fds[w] = open(w == RT_CTR_MIRROR_KMSG ? "/dev/kmsg" : "/dev/console",
+			      O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		if (fds[w] < 0)
+			return;
+	}
+	while (n > 0) {
+		const uint8_t *nl = memchr(p, '\n', n);
+		size_t len = nl ? (size_t)(nl - p) : n, room;
+		int h = snprintf(line, sizeof line, "%s%s: ",
+				 w == RT_CTR_MIRROR_KMSG ? "<6>" : "", c->m.name);
+
+		if (h < 0 || (size_t)h >= sizeof line - 1)
+			return;
+		/* A longer line goes out in pieces, each one a record. */
+		room = sizeof line - 1 - (size_t)h;
+		if (len > room)
+			len = room;
+		memcpy(line + h, p, len);
+		line[(size_t)h + len] = '\n';
+		/* Dropped, not retried, when it would block or fails. */
+		if (write(fds[w], line, (size_t)h + len + 1) < 0 && errno != EAGAIN &&
+		    errno != EINTR && errno != EINVAL)
+			sup_xclose(&fds[w]);
+		if (len < n && p[len] == '\n')
+			len++;
+		p += len;
+		n -= len;
+	}
+}
+
 static int out_read(int ci, int k, int drain)
 {
 	static uint8_t buf[16384];
@@ -287,6 +341,7 @@ static int out_read(int ci, int k, int drain)
 			return 0;
 		}
 		rt_logring_write(&c->ring, stream, sup_real_ns(), buf, (size_t)n);
+		mirror(c, buf, (size_t)n);
 		sup_notify_output(ci);
 		if (!drain)
 			return 1;

@@ -16,8 +16,6 @@
 #include "sandbox.h"
 #include "supervise.h"
 
-#define RING_BYTES ((size_t)CONFIG_LOG_RING_KB * 1024)
-
 /* What an epoll event is about: kind in the high 32 bits, index below. */
 enum { K_LISTEN = 1, K_SIG, K_TIMER, K_CONN, K_OUT, K_WDOG, K_NET };
 #define EVD(k, i) ((uint64_t)(k) << 32 | (uint32_t)(i))

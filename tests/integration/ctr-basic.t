@@ -121,6 +121,34 @@ rt wait dt >/dev/null
 like "$(rt logs dt)" "on-a-tty*/dev/pts/*" "run -d -t: the terminal's output is logged"
 like "$(rt ps -a --format json)" '*"name":"dt"*"state":"exited"*' "ps --format json"
 
+# The log ring's size per container, and mirroring of its lines.
+LOOP='i=0; while [ $i -lt 2000 ]; do echo line-$i; i=$((i + 1)); done'
+rt run --name lsmall --log-size 4 $R sh -c "$LOOP" >/dev/null
+out=$(rt logs lsmall)
+like "$out" "*line-1999" "--log-size 4: the newest lines kept"
+n=$(echo "$out" | wc -l)
+[ "$n" -gt 10 ] && [ "$n" -lt 400 ]; ok $? "--log-size 4: the oldest dropped, 4 KiB kept ($n lines)"
+rt run --name ldef $R sh -c "$LOOP" >/dev/null
+is "$(rt logs ldef | wc -l)" 2000 "default ring (LOG_RING_KB) keeps all 2000 lines"
+rt rm lsmall ldef >/dev/null
+err=$(rt run --log-size 3 $R true 2>&1)
+is $? 2 "--log-size below 4 KiB refused"
+like "$err" "*invalid --log-size '3' (KiB, 4 to 4096)*" "with the bounds"
+rt run --log-size 4097 $R true 2>/dev/null
+is $? 2 "--log-size above 4096 KiB refused"
+rt run --log-mirror syslog $R true 2>/dev/null
+is $? 2 "--log-mirror other than console, kmsg: refused"
+rt run --rm --log-mirror console $R true
+is $? 0 "--log-mirror console accepted"
+tok=mirror-$$-$(date +%s%N)
+rt run --rm --name km --log-mirror kmsg $R sh -c "echo $tok; echo second-$tok" >/dev/null
+if dmesg >/dev/null 2>&1; then
+	wait_for sh -c "dmesg | grep -q 'km: second-$tok'"
+	like "$(dmesg | grep "$tok")" "*km: $tok*km: second-$tok*" "--log-mirror kmsg: each line in the kernel log, named"
+else
+	skip "dmesg not readable"
+fi
+
 rt_daemon_stop
 is $? 0 "daemon exits 0 on SIGTERM"
 done_testing

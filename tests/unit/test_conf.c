@@ -56,6 +56,10 @@ int main(void)
 	is_str(joined(), "run|-d|--name|ep|--restart|always|--no-init|--entrypoint|/bin/app|x|--serve|a",
 	       "first word is --entrypoint, the rest lead the arguments");
 
+	ok(parse("lg", "image = x\nlog_size = 256\nlog_mirror = kmsg\n", &e) == 0, "log_size, log_mirror");
+	is_str(joined(), "run|-d|--name|lg|--log-size|256|--log-mirror|kmsg|--restart|always|x",
+	       "become --log-size and --log-mirror");
+
 	ok(parse("bad", "image = x\nimgae = y\n", &e) < 0, "unknown key refused");
 	is_str(e.msg, "bad.conf: line 2: unknown setting", "error names file and line");
 	ok(parse("bad", "image = x\nimage = y\n", &e) < 0, "a key twice refused");

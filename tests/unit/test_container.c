@@ -81,6 +81,15 @@ int main(void)
 			rt_ctr_check(c, strlen(c), &mm, &e);
 		}
 		ok(mm.policy.kind == RT_RESTART_NO && mm.stop_timeout == 10, "defaults: no restart, 10 s");
+		is_int(mm.log_kb, CONFIG_LOG_RING_KB, "default log ring: LOG_RING_KB");
+		is_int(mm.log_mirror, RT_CTR_MIRROR_NONE, "default: no mirror");
+		{
+			const char *c = "{\"layers\":[\"/r\"],\"cmd\":[\"x\"],\"log_size\":4096,\"log_mirror\":\"kmsg\"}";
+
+			ok(rt_ctr_check(c, strlen(c), &mm, &e) == 0, "log_size and log_mirror accepted");
+			is_int(mm.log_kb, 4096, "log_size in KiB");
+			is_int(mm.log_mirror, RT_CTR_MIRROR_KMSG, "log_mirror kmsg");
+		}
 	}
 
 	/* What is refused before anything is stored. */
@@ -112,6 +121,10 @@ int main(void)
 			"{\"layers\":[\"/r\"],\"cmd\":[\"x\"],\"tty\":\"yes\"}",
 			"{\"layers\":[\"/r\"],\"cmd\":[\"x\"],\"rm\":true,\"restart\":\"always\"}",
 			"{\"layers\":[\"/r\"],\"cmd\":[\"x\"],\"unknown\":1}",
+			"{\"layers\":[\"/r\"],\"cmd\":[\"x\"],\"log_size\":3}",
+			"{\"layers\":[\"/r\"],\"cmd\":[\"x\"],\"log_size\":4097}",
+			"{\"layers\":[\"/r\"],\"cmd\":[\"x\"],\"log_size\":\"64\"}",
+			"{\"layers\":[\"/r\"],\"cmd\":[\"x\"],\"log_mirror\":\"syslog\"}",
 			"{\"layers\":[\"/r\"],\"cmd\":[\"x\"],\"cmd\":[\"y\"]}",
 		};
 
