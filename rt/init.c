@@ -34,6 +34,7 @@
 #include "err.h"
 #include "init.h"
 #include "kconfig.h"
+#include "sandbox.h"
 #include "supervise.h"
 
 #define say(...) dprintf(2, "rt: init: " __VA_ARGS__)
@@ -680,6 +681,27 @@ static void __attribute__((noreturn)) idle_loop(void)
 	}
 }
 
+/* PID 1 of the system, not of a container: the kernel's first pid
+ * namespace has a fixed inode (PROC_PID_INIT_INO). Without /proc yet this
+ * is a boot, and a container always has /proc. */
+static int system_init(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) < 0 || st.st_ino == 0xEFFFFFFCu;
+}
+
+/* Run from a sealed copy of rt (see rt_sandbox_seal_exe): the containers
+ * PID 1 forks then never reach the binary on flash. Re-execs once. */
+static void seal_self(char **argv)
+{
+	extern char **environ;
+	struct rt_err e;
+
+	if (rt_sandbox_seal_exe(argv, environ, &e) < 0)
+		say("%s; running unsealed\n", e.msg);
+}
+
 int rt_init_main(int argc, char **argv)
 {
 	struct rt_sup_cfg cfg = { CONFIG_RT_ROOT, CONFIG_RT_RUN, 0 };
@@ -689,8 +711,8 @@ int rt_init_main(int argc, char **argv)
 	int sig, how;
 
 	(void)argc;
-	if (getpid() != 1) {
-		fprintf(stderr, "rt: init: must run as PID 1 (use 'rt daemon' under another init)\n");
+	if (getpid() != 1 || !system_init()) {
+		fprintf(stderr, "rt: init: must run as the system's PID 1 (use 'rt daemon' under another init)\n");
 		return 1;
 	}
 	/* Signals are only ever read from a signalfd; Ctrl-Alt-Del becomes
@@ -705,6 +727,7 @@ int rt_init_main(int argc, char **argv)
 		fatal(&e);
 	}
 	console();
+	seal_self(argv);
 	setsid();
 	load_modules();
 	mount_data();

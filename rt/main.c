@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "err.h"
 #include "init.h"
+#include "sandbox.h"
 #include "config.h"
 
 #ifdef CONFIG_INIT
@@ -62,6 +64,16 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-v"))
 		argv[i] = "version";
+	/* The process that forks containers runs from a sealed in-memory copy
+	   of rt, so no container can ever reach rt's binary (CVE-2019-5736);
+	   this execs once, and carries on unsealed if it cannot. */
+	if (!strcmp(argv[i], "daemon")) {
+		extern char **environ;
+		struct rt_err e;
+
+		if (rt_sandbox_seal_exe(argv, environ, &e) < 0)
+			fprintf(stderr, "rt: daemon: %s; running unsealed\n", e.msg);
+	}
 	v = rt_cli_find(argv[i]);
 	if (!v)
 		return rt_cli_fail("rt", RT_EXIT_USAGE,
