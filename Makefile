@@ -121,6 +121,12 @@ LIBS-$(CONFIG_SIGNATURES) += -lbearssl
 LIBS-$(CONFIG_TLS) += -lbearssl
 LIBS-$(CONFIG_GZIP) += -lz
 
+# Public keys compiled in (CONFIG_TRUST_KEYS), as a header for cli_trust.c.
+TRUST_KEY_FILES := $(strip $(patsubst "%",%,$(CONFIG_TRUST_KEYS)))
+$(O)/trust_keys.h: $(CONFIG) $(TRUST_KEY_FILES) boards/embed-keys.sh
+	@sh boards/embed-keys.sh $@ $(TRUST_KEY_FILES)
+$(O)/obj/rt/cli_trust.o build/unit/obj/cli_trust.o build/fuzz/obj/cli_trust.o: $(O)/trust_keys.h
+
 # Modules mkimage shares with rt (never including config.h).
 mkimage-rt := err.o io.o path.o json.o tar.o sha256.o sign.o b64.o trust.o conf.o
 mkimage-y := main.o keygen.o build.o layer.o layout.o jcopy.o sigs.o inspect.o flash.o cpio.o
@@ -227,6 +233,11 @@ test: setup-check
 	@for b in $(TEST_BOARDS); do \
 	   $(MAKE) --no-print-directory BOARD=$$b O=build/$$b all || exit 1; done
 	@$(MAKE) --no-print-directory BOARD=x86_64 O=build/x86_64-min DEFCONFIG=allno all
+	@mkdir -p build/x86_64-keys
+	@test -f build/x86_64-keys/test.pub || build/x86_64/mkimage keygen -o build/x86_64-keys/test >/dev/null
+	@echo 'CONFIG_TRUST_KEYS="build/x86_64-keys/test.pub"' > build/x86_64-keys/defconfig
+	@$(MAKE) --no-print-directory BOARD=x86_64 O=build/x86_64-keys \
+		DEFCONFIG=build/x86_64-keys/defconfig rt
 	@$(MAKE) --no-print-directory BOARD=x86_64 unit fuzz-build
 	@prove --timer --exec '' $(UNIT_TESTS) $(call TRACKED,tests/integration/*.t) $(call TRACKED,tests/hostile/*.t) $(call TRACKED,tests/boards/*.t) tests/fuzz/regress.t
 

@@ -18,6 +18,7 @@
 #include "image.h"
 #include "kconfig.h"
 #include "trust.h"
+#include "trust_keys.h"
 
 struct glue {
 	struct rt_trust t;
@@ -59,6 +60,18 @@ static void glue_free(struct glue *g)
 		close(g->t.rootfd);
 	free(g->res);
 	free(g);
+}
+
+/* The keys compiled in (CONFIG_TRUST_KEYS), trusted besides the files. */
+static int builtin_keys(struct rt_trust_keys *ks, struct rt_err *e)
+{
+	size_t i;
+
+	for (i = 0; rt_builtin_keys[i].name; i++)
+		if (rt_trust_keys_add(ks, rt_builtin_keys[i].name, rt_builtin_keys[i].pem,
+				      strlen(rt_builtin_keys[i].pem), e) < 0)
+			return rt_err_wrap(e, "compiled-in key");
+	return 0;
 }
 
 static int g_verify(void *arg, const char *ref, const char *digest, const void *doc,
@@ -131,7 +144,8 @@ int rt_trust_load_opts(const char *root, bool allow_downgrade,
 		return rt_err_set(e, ENAMETOOLONG, "%s: path too long", root);
 	}
 	strcpy(g->root, root);
-	if (rt_trust_keys_load(&g->t.keys, rt_trust_keys_dir(), e) < 0) {
+	if (rt_trust_keys_load(&g->t.keys, rt_trust_keys_dir(), e) < 0 ||
+	    builtin_keys(&g->t.keys, e) < 0) {
 		glue_free(g);
 		return -1;
 	}
