@@ -57,6 +57,9 @@ static const struct rt_verb *const groups[] = {
 	rt_verbs_run,
 	rt_verbs_container,
 	rt_verbs_volume,
+#ifdef CONFIG_NET_BRIDGE
+	rt_verbs_network,
+#endif
 	rt_verbs_reload,
 	rt_verbs_image,
 #ifdef CONFIG_PULL

@@ -33,6 +33,7 @@ extern const struct rt_verb rt_verbs_info[];        /* cli_info.c */
 extern const struct rt_verb rt_verbs_run[];         /* cli_run.c */
 extern const struct rt_verb rt_verbs_container[];   /* cli_container.c */
 extern const struct rt_verb rt_verbs_volume[];      /* cli_volume.c */
+extern const struct rt_verb rt_verbs_network[];     /* cli_network.c */
 extern const struct rt_verb rt_verbs_reload[];      /* cli_reload.c */
 extern const struct rt_verb rt_verbs_image[];       /* cli_image.c */
 extern const struct rt_verb rt_verbs_pull[];        /* cli_pull.c */
