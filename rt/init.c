@@ -717,6 +717,11 @@ int rt_init_main(int argc, char **argv)
 	}
 	/* Signals are only ever read from a signalfd; Ctrl-Alt-Del becomes
 	 * SIGINT instead of an immediate reboot. */
+	/* The kernel hands unknown key=value boot parameters to init as its
+	   environment: none of them may steer what rt trusts or where. */
+	unsetenv("RT_KEYS_DIR");
+	unsetenv("RT_CONFIG_DIR");
+	unsetenv("RT_LIMITS");
 	leave_initramfs(argv);
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
