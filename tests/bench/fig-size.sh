@@ -14,8 +14,15 @@ size_build() {
 		if [ "$3" = allyesconfig ]; then
 			KCONFIG_CONFIG=$2/.config BOARD=$1 $PY -m setconfig --kconfig Kconfig DEBUG=n >/dev/null 2>&1
 		fi
-		make -j2 -s BOARD="$1" O="$2" "$2/rt" >>"$B/log/sizes-build.log" 2>&1 && stat -c %s "$2/rt"
+		make -j2 -s BOARD="$1" O="$2" "$2/rt" >"$2/build.log" 2>&1
+		_rc=$?
+		cat "$2/build.log" >> "$B/log/sizes-build.log"
+		[ $_rc = 0 ] && stat -c %s "$2/rt"
 	)
+}
+# build_error O: the first error of the last build in O, for the report.
+build_error() {
+	grep -m1 -E 'error|undefined reference' "$1/build.log" 2>/dev/null | sed "s|$SRC/||g; s|$1/||g" | cut -c1-140
 }
 
 # with_libs PROGRAM: the program plus every shared library it loads (libc
@@ -46,7 +53,8 @@ src_fingerprint() {
 # recorded with put and kept in $S for the next run on the same sources.
 sizes_measure() {
 	rm -f "$S/fp" "$S/values"
-	if make -C "$SRC" -j2 -s sizes >"$S/sizes.txt" 2>&1; then
+	# What `make sizes` runs, with two jobs for each of its builds.
+	if (cd "$SRC" && MAKEFLAGS=-j2 sh boards/sizes.sh) >"$S/sizes.txt" 2>&1; then
 		echo 1 > "$S/ok"
 	else
 		: > "$S/ok"
@@ -54,15 +62,21 @@ sizes_measure() {
 	for b in $boards; do
 		def=$(awk -v b="$b" '$1 == b && $2 ~ /^[0-9]+$/ { print $2 }' "$S/sizes.txt")
 		echo "size.rt.$b.def $def"
-		echo "size.rt.$b.all $(size_build "$b" "$S/$b-all" allyesconfig)"
-		echo "size.rt.$b.min $(size_build "$b" "$S/$b-min" allnoconfig)"
+		for c in all min; do
+			[ $c = all ] && k=allyesconfig || k=allnoconfig
+			v=$(size_build "$b" "$S/$b-$c" $k)
+			echo "size.rt.$b.$c $v"
+			[ -n "$v" ] || echo "size.rt.$b.$c.why $(build_error "$S/$b-$c")"
+		done
 	done > "$S/values.new"
 	mv "$S/values.new" "$S/values"
 	src_fingerprint > "$S/fp"
 }
 
 fig_size() {
-	S=$B/sizes
+	# Apart per source tree: objects built from one are never taken as up
+	# to date for the other.
+	if [ "$SRC" = "$TOP" ]; then S=$B/sizes/tree; else S=$B/sizes/head; fi
 	mkdir -p "$S"
 	boards=""
 	for b in $(ls "$SRC/boards"); do
@@ -82,24 +96,48 @@ fig_size() {
 	{
 		echo "## 6. Binary size"
 		echo
-		echo "rt: static, stripped, musl; per board with its defconfig (from \`make sizes\`), with every"
+		echo "rt: static, stripped, musl; per board with its defconfig (from \`make sizes\`, i.e. boards/sizes.sh), with every"
 		echo "Kconfig feature on (allyesconfig, DEBUG off) and with everything optional off (allnoconfig)."
 		[ -z "$SIZES_NOTE" ] || echo "$SIZES_NOTE"
 		[ -n "$SIZES_OK" ] || echo "\`make sizes\` failed in this tree (see build/bench/log/sizes.txt); the columns from it show –."
 		echo
 		row board arch defconfig "all features" minimal target
 		row --- --- ---: ---: ---: ---
+		fails=""
 		for b in $boards; do
 			arch=$(awk '$1 == "ARCH" { print $3 }' "$SRC/boards/$b/board.mk")
 			all=$(get size.rt.$b.all)
 			t=""
-			[ "$b" = qemu-armv7 ] && t="all features < 256 KiB (issue 2): $(check 's < 262144' s="$all")"
-			row "$b" "$arch" "$(dash "$(bytes "$(get size.rt.$b.def)")")" "$(dash "$(bytes "$all")")" \
+			if [ "$b" = qemu-armv7 ]; then
+				if [ -n "$all" ] || [ -z "$(get size.rt.$b.def)" ]; then
+					t="all features < 256 KiB (issue 2): $(check 's < 262144' s="$all")"
+				else
+					t="< 256 KiB (issue 2), on the defconfig as all features do not build: $(check 's < 262144' s="$(get size.rt.$b.def)")"
+				fi
+			fi
+			cells=""
+			for c in all min; do
+				v=$(get size.rt.$b.$c)
+				if [ -z "$v" ] && [ -n "$(get size.rt.$b.$c.why)" ]; then
+					fails="$fails$b $c: $(get size.rt.$b.$c.why)
+"
+				fi
+			done
+			row "$b" "$arch" "$(dash "$(bytes "$(get size.rt.$b.def)")")" \
+				"$([ -n "$all" ] && bytes "$all" || { [ -n "$(get size.rt.$b.all.why)" ] && echo "build fails" || echo –; })" \
 				"$(dash "$(bytes "$(get size.rt.$b.min)")")" "$t"
 		done
+		if [ -n "$fails" ]; then
+			echo
+			echo "Builds that fail in this tree (first error):"
+			echo
+			printf '%s' "$fails" | sed 's/^/- /'
+		fi
 		echo
 		x=$(get size.rt.x86_64.all)
-		echo "Against the programs people would otherwise use, x86_64 (rt with every feature: $(dash "$(bytes "$x")"));"
+		xw="every feature"
+		[ -n "$x" ] || { x=$(get size.rt.x86_64.def); xw="its defconfig"; }
+		echo "Against the programs people would otherwise use, x86_64 (rt with $xw: $(dash "$(bytes "$x")"));"
 		echo "\"with libraries\" adds every shared library the program loads (libc included, as rt carries its own):"
 		echo
 		row program "what it is" size "with libraries" "rt ÷ this" source
@@ -139,7 +177,9 @@ fig_size() {
 		echo "</details>"
 	} > "$B/sections/6.md"
 	a=$(get size.rt.qemu-armv7.all)
-	summary "6. binary size (armv7, all features)" "$(dash "$(bytes "$a")")" \
+	aw="all features"
+	[ -n "$a" ] || { a=$(get size.rt.qemu-armv7.def); aw="defconfig"; }
+	summary "6. binary size (armv7, $aw)" "$(dash "$(bytes "$a")")" \
 		"crun $(bytes "$(with_libs /usr/bin/crun)"), runc $(bytes "$(stat -c %s /usr/sbin/runc)"), docker.io $(bytes "$(deb_size docker.io)") (x86_64)" \
 		"–" "< 256 KiB: $(check 's < 262144' s="$a")"
 }
