@@ -109,7 +109,7 @@ $(addsuffix /.complete,$(sort $(SYSROOT) $(HOSTROOT) $(UNITROOT))): boards/deps.
 rt-y := main.o cli.o err.o io.o path.o json.o ctl.o logring.o lifecycle.o container.o supervise.o serve.o client.o cli_run.o cli_container.o cli_volume.o cli_reload.o conf.o sandbox.o ns.o mount.o caps.o user.o
 rt-y += tar.o sha256.o store.o manifest.o image.o image_store.o unpack.o archive.o cli_image.o cli_info.o
 rt-$(CONFIG_SIGNATURES) += trust.o cli_trust.o sign.o b64.o
-rt-$(CONFIG_NET_BRIDGE) += net.o netconf.o netlink.o nft.o cli_network.o
+rt-$(CONFIG_NET_BRIDGE) += net.o netconf.o netlink.o nft.o tbuf.o cli_network.o
 rt-$(CONFIG_PUBLISH) += proxy.o
 rt-$(CONFIG_CGROUPS) += cgroup.o
 rt-$(CONFIG_TTY) += pty.o

@@ -20,6 +20,7 @@
 #include "path.h"
 #ifdef CONFIG_PUBLISH
 #include "proxy.h"
+#include "tbuf.h"
 #endif
 
 #define HOSTS_MAX (16u << 10)
@@ -29,28 +30,6 @@
 #define EXTRA_MAX 1536               /* --add-host lines of one container */
 #define VETH_PREFIX "rtv"
 
-struct tb {
-	char *p;
-	size_t cap, len;
-	int bad;
-};
-
-static void out(struct tb *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void out(struct tb *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (t->bad)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= t->cap - t->len)
-		t->bad = 1;
-	else
-		t->len += (size_t)n;
-}
 
 static int hex_id(const char *s)
 {
@@ -182,23 +161,23 @@ static int rules_apply(struct rt_err *e)
 /* The hosts file of container a. */
 static int hosts_build(const struct att *a, struct rt_err *e)
 {
-	struct tb t = { hosts_text, sizeof hosts_text, 0, 0 };
+	struct rt_tb t = { hosts_text, sizeof hosts_text, 0, 0 };
 	char ip[INET_ADDRSTRLEN];
 	int i;
 
-	out(&t, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-	out(&t, "%s\t%s", inet_ntop(AF_INET, &a->ip, ip, sizeof ip), a->hostname);
+	rt_tb_printf(&t, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+	rt_tb_printf(&t, "%s\t%s", inet_ntop(AF_INET, &a->ip, ip, sizeof ip), a->hostname);
 	if (strcmp(a->hostname, a->name))
-		out(&t, " %s", a->name);
-	out(&t, "\n");
+		rt_tb_printf(&t, " %s", a->name);
+	rt_tb_printf(&t, "\n");
 	for (i = 0; i < MAX_ATT; i++) {
 		const struct att *p = &atts[i];
 
 		if (!p->used || p == a || p->net != a->net || !p->leased)
 			continue;
-		out(&t, "%s\t%s\n", inet_ntop(AF_INET, &p->ip, ip, sizeof ip), p->name);
+		rt_tb_printf(&t, "%s\t%s\n", inet_ntop(AF_INET, &p->ip, ip, sizeof ip), p->name);
 	}
-	out(&t, "%s", a->extra);
+	rt_tb_printf(&t, "%s", a->extra);
 	if (t.bad)
 		return rt_err_set(e, E2BIG, "/etc/hosts larger than %zu bytes", sizeof hosts_text);
 	return (int)t.len;
@@ -460,7 +439,7 @@ static int publish(struct att *a, const struct rt_net_port *p, struct rt_err *e)
 
 static int extra_hosts(struct att *a, const struct rt_net_spec *ns, struct rt_err *e)
 {
-	struct tb t = { a->extra, sizeof a->extra, 0, 0 };
+	struct rt_tb t = { a->extra, sizeof a->extra, 0, 0 };
 	char name[256], ip[INET_ADDRSTRLEN];
 	uint32_t addr;
 	int i;
@@ -473,7 +452,7 @@ static int extra_hosts(struct att *a, const struct rt_net_spec *ns, struct rt_er
 			return -1;
 		if (!addr)
 			addr = nets[a->net].c.gateway;
-		out(&t, "%s\t%s\n", inet_ntop(AF_INET, &addr, ip, sizeof ip), name);
+		rt_tb_printf(&t, "%s\t%s\n", inet_ntop(AF_INET, &addr, ip, sizeof ip), name);
 	}
 	if (t.bad)
 		return rt_err_set(e, E2BIG, "--add-host entries too long");

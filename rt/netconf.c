@@ -19,6 +19,7 @@
 #include "json.h"
 #include "netconf.h"
 #include "path.h"
+#include "tbuf.h"
 
 #define LEASES_MAX (96u << 10)       /* leases.json at its largest */
 #define LEASE_TOK 4096               /* also a whole container config */
@@ -243,28 +244,6 @@ int rt_netconf_add_host_parse(const char *s, char *name, size_t cap, uint32_t *i
 
 /* --- resolv.conf ------------------------------------------------------------ */
 
-struct tb {
-	char *p;
-	size_t cap, len;
-	int bad;
-};
-
-static void out(struct tb *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void out(struct tb *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (t->bad)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= t->cap - t->len)
-		t->bad = 1;
-	else
-		t->len += (size_t)n;
-}
 
 /* The first word of a line and where the rest starts. */
 static size_t word(const char *l, size_t n, size_t *rest)
@@ -294,7 +273,7 @@ static int printable(const char *s, size_t n)
 int rt_netconf_resolv_text(const char *host, size_t len, const char *const *dns, int ndns,
 		       char *buf, size_t cap, struct rt_err *e)
 {
-	struct tb t = { buf, cap, 0, 0 };
+	struct rt_tb t = { buf, cap, 0, 0 };
 	size_t off = 0;
 	int i, ns = 0;
 	uint32_t ip;
@@ -307,7 +286,7 @@ int rt_netconf_resolv_text(const char *host, size_t len, const char *const *dns,
 	for (i = 0; i < ndns; i++) {
 		if (rt_netconf_ip4_parse(dns[i], &ip) < 0)
 			return rt_err_set(e, EINVAL, "--dns '%.64s': not an IPv4 address", dns[i]);
-		out(&t, "nameserver %s\n", dns[i]);
+		rt_tb_printf(&t, "nameserver %s\n", dns[i]);
 		ns++;
 	}
 	while (host && off < len) {
@@ -330,16 +309,16 @@ int rt_netconf_resolv_text(const char *host, size_t len, const char *const *dns,
 				continue;       /* given --dns, IPv6, or junk */
 			if ((ntohl(ip) >> 24) == 127)
 				continue;       /* the host's own resolver: not reachable */
-			out(&t, "nameserver %.*s\n", (int)an, l + rest);
+			rt_tb_printf(&t, "nameserver %.*s\n", (int)an, l + rest);
 			ns++;
 		} else if ((w == 6 && !memcmp(l, "search", 6)) ||
 			   (w == 6 && !memcmp(l, "domain", 6)) ||
 			   (w == 7 && !memcmp(l, "options", 7))) {
-			out(&t, "%.*s\n", (int)n, l);
+			rt_tb_printf(&t, "%.*s\n", (int)n, l);
 		}
 	}
 	if (ns == 0)
-		out(&t, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+		rt_tb_printf(&t, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
 	if (t.bad)
 		return rt_err_set(e, E2BIG, "resolv.conf larger than %zu bytes", cap);
 	return (int)t.len;
@@ -858,7 +837,7 @@ int rt_netconf_leases_load(const char *root, const char *name, struct rt_net_lea
 int rt_netconf_ports_text(const char *root, const char *id, char *buf, size_t cap)
 {
 	static struct rt_net_conf cs[RT_NET_MAX_NETWORKS];
-	struct tb t = { buf, cap, 0, 0 };
+	struct rt_tb t = { buf, cap, 0, 0 };
 	struct rt_err e;
 	char s[64];
 	int n, i, k, m;
@@ -879,7 +858,7 @@ int rt_netconf_ports_text(const char *root, const char *id, char *buf, size_t ca
 				continue;
 			for (m = 0; m < leases.l[k].nbind; m++)
 				if (rt_netconf_bind_fmt(&leases.l[k].bind[m], s, sizeof s) > 0)
-					out(&t, "%s%s", t.len ? ", " : "", s);
+					rt_tb_printf(&t, "%s%s", t.len ? ", " : "", s);
 		}
 	}
 	return t.bad ? -1 : (int)t.len;

@@ -23,6 +23,7 @@
 #include <linux/netlink.h>
 
 #include "nft.h"
+#include "tbuf.h"
 
 #define BATCH_MAX (128u << 10)
 #define TOOL_TIMEOUT_MS 10000
@@ -602,28 +603,6 @@ static int run_tool(const char *name, const char *const *args, const char *input
 
 /* --- text ------------------------------------------------------------------------ */
 
-struct tb {
-	char *p;
-	size_t cap, len;
-	int bad;
-};
-
-static void out(struct tb *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void out(struct tb *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (t->bad)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= t->cap - t->len)
-		t->bad = 1;
-	else
-		t->len += (size_t)n;
-}
 
 static const char *ip4(uint32_t a, char *buf)
 {
@@ -632,50 +611,50 @@ static const char *ip4(uint32_t a, char *buf)
 
 int rt_nft_text(const struct rt_nft_ruleset *rs, int dnat, char *buf, size_t cap)
 {
-	struct tb t = { buf, cap, 0, 0 };
+	struct rt_tb t = { buf, cap, 0, 0 };
 	char a[INET_ADDRSTRLEN], c[INET_ADDRSTRLEN];
 	int i;
 
 	if (check_rs(rs) < 0 || cap == 0)
 		return -1;
-	out(&t, "table ip %s {}\ndelete table ip %s\n", RT_NFT_TABLE, RT_NFT_TABLE);
+	rt_tb_printf(&t, "table ip %s {}\ndelete table ip %s\n", RT_NFT_TABLE, RT_NFT_TABLE);
 	if (!rs || rs->nnets == 0)
 		return t.bad ? -1 : (int)t.len;
-	out(&t, "table ip %s {\n\tchain postrouting {\n"
+	rt_tb_printf(&t, "table ip %s {\n\tchain postrouting {\n"
 		"\t\ttype nat hook postrouting priority 100; policy accept;\n", RT_NFT_TABLE);
 	for (i = 0; i < rs->nnets; i++)
-		out(&t, "\t\tip saddr %s/%d oifname != \"%s\" masquerade\n",
+		rt_tb_printf(&t, "\t\tip saddr %s/%d oifname != \"%s\" masquerade\n",
 		    ip4(rs->nets[i].subnet, a), rs->nets[i].plen, rs->nets[i].bridge);
-	out(&t, "\t}\n\tchain forward {\n\t\ttype filter hook forward priority 0; policy accept;\n");
+	rt_tb_printf(&t, "\t}\n\tchain forward {\n\t\ttype filter hook forward priority 0; policy accept;\n");
 	for (i = 0; i < rs->nnets; i++)
-		out(&t, "\t\tiifname \"%s\" oifname != \"%s\" oifname \"%s*\" drop\n",
+		rt_tb_printf(&t, "\t\tiifname \"%s\" oifname != \"%s\" oifname \"%s*\" drop\n",
 		    rs->nets[i].bridge, rs->nets[i].bridge, RT_NFT_BRIDGE_PREFIX);
 	for (i = 0; i < rs->nnets; i++)
-		out(&t, "\t\tiifname \"%s\" accept\n"
+		rt_tb_printf(&t, "\t\tiifname \"%s\" accept\n"
 			"\t\toifname \"%s\" ct state established,related accept\n",
 		    rs->nets[i].bridge, rs->nets[i].bridge);
-	out(&t, "\t}\n");
+	rt_tb_printf(&t, "\t}\n");
 	if (dnat) {
-		out(&t, "\tchain publish {\n");
+		rt_tb_printf(&t, "\tchain publish {\n");
 		for (i = 0; i < rs->nnets; i++)
-			out(&t, "\t\tiifname \"%s\" return\n", rs->nets[i].bridge);
+			rt_tb_printf(&t, "\t\tiifname \"%s\" return\n", rs->nets[i].bridge);
 		for (i = 0; i < rs->ndnat; i++) {
 			const struct rt_nft_dnat *d = &rs->dnat[i];
 			const char *p = d->proto == IPPROTO_TCP ? "tcp" : "udp";
 
-			out(&t, "\t\t");
+			rt_tb_printf(&t, "\t\t");
 			if (d->host_ip)
-				out(&t, "ip daddr %s ", ip4(d->host_ip, a));
-			out(&t, "%s dport %u dnat to %s:%u\n", p, d->host_port, ip4(d->ctr_ip, c),
+				rt_tb_printf(&t, "ip daddr %s ", ip4(d->host_ip, a));
+			rt_tb_printf(&t, "%s dport %u dnat to %s:%u\n", p, d->host_port, ip4(d->ctr_ip, c),
 			    d->ctr_port);
 		}
-		out(&t, "\t}\n\tchain prerouting {\n"
+		rt_tb_printf(&t, "\t}\n\tchain prerouting {\n"
 			"\t\ttype nat hook prerouting priority -100; policy accept;\n"
 			"\t\tfib daddr type local jump publish\n\t}\n"
 			"\tchain output {\n\t\ttype nat hook output priority -100; policy accept;\n"
 			"\t\tip daddr != 127.0.0.0/8 fib daddr type local jump publish\n\t}\n");
 	}
-	out(&t, "}\n");
+	rt_tb_printf(&t, "}\n");
 	return t.bad ? -1 : (int)t.len;
 }
 

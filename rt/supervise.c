@@ -24,6 +24,7 @@
 
 #include <linux/watchdog.h>
 
+#include "client.h"
 #include "io.h"
 #include "kconfig.h"
 #include "path.h"
@@ -752,29 +753,6 @@ static void load_all(void)
 
 /* mkdir -p for an absolute path the administrator gave (--root, --run, a
  * -v host path): symlinks in it are the administrator's and are followed. */
-static int mkdir_p(const char *path, mode_t mode, struct rt_err *e)
-{
-	char p[RT_PATH_MAX];
-	size_t i, n = strlen(path);
-
-	if (path[0] != '/' || n >= sizeof p)
-		return rt_err_set(e, EINVAL, "%s: not an absolute path", path);
-	memcpy(p, path, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (p[i] != '/' && p[i] != '\0')
-			continue;
-		p[i] = '\0';
-		if (mkdir(p, mode) < 0 && errno != EEXIST)
-			return rt_err_sys(e, "mkdir %s", p);
-		p[i] = i < n ? '/' : '\0';
-	}
-	{
-		int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-		return fd < 0 ? rt_err_sys(e, "%s", path) : fd;
-	}
-}
-
 static int setup(const struct rt_sup_cfg *cfg, struct rt_err *e)
 {
 	char sock[RT_PATH_MAX];
@@ -787,7 +765,7 @@ static int setup(const struct rt_sup_cfg *cfg, struct rt_err *e)
 	sup_serve_init();
 	if (cfg->root[0] != '/' || cfg->run[0] != '/')
 		return rt_err_set(e, EINVAL, "--root and --run must be absolute paths");
-	fd = mkdir_p(cfg->root, 0700, e);
+	fd = rt_client_mkdir_p(cfg->root, 0700, e);
 	if (fd < 0)
 		return rt_err_wrap(e, "%s", cfg->root);
 	sup.rootfd = fd;
@@ -799,7 +777,7 @@ static int setup(const struct rt_sup_cfg *cfg, struct rt_err *e)
 	if (fd < 0)
 		return rt_err_wrap(e, "%s", cfg->root);
 	close(fd);
-	fd = mkdir_p(cfg->run, 0700, e);
+	fd = rt_client_mkdir_p(cfg->run, 0700, e);
 	if (fd < 0)
 		return rt_err_wrap(e, "%s", cfg->run);
 	i = rt_path_mkdirs(fd, "containers", 0700, e);
