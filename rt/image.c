@@ -149,7 +149,7 @@ int rt_image_ref_parse(const char *s, struct rt_image_ref *r, struct rt_err *e)
 
 		if (memchr(s, '.', fl) || memchr(s, ':', fl) ||
 		    (fl == 9 && !memcmp(s, "localhost", 9))) {
-			if (!domain_ok(s, fl))
+			if (fl >= sizeof name || !domain_ok(s, fl))
 				return rt_err_set(e, 0, "invalid reference format: bad registry");
 			if (fl == 15 && !memcmp(s, "index.docker.io", 15)) {
 				strcpy(name, "docker.io");
@@ -206,6 +206,15 @@ const char *rt_image_familiar(const char *full, char *buf, size_t cap)
 	const char *p = full;
 
 	if (!strncmp(p, "docker.io/", 10)) {
+		size_t first = strcspn(p + 10, "/:@");
+
+		/* a first component that looks like a registry keeps the
+		 * prefix, or the short form would name another registry */
+		if (p[10 + first] == '/' &&
+		    (memchr(p + 10, '.', first) || (first == 9 && !strncmp(p + 10, "localhost", 9)))) {
+			snprintf(buf, cap, "%s", full);
+			return buf;
+		}
 		p += 10;
 		if (!strncmp(p, "library/", 8)) {
 			size_t n = strcspn(p + 8, ":@");
@@ -514,7 +523,6 @@ static int stage_layer(struct loadctx *L, const struct rt_manifest_desc *d,
 	struct rt_unpack_stats st;
 	struct rt_unpack *up = NULL;
 	int ufd = -1, dfd = -1, r = -1;
-	uint64_t disk = 0;
 
 	memset(&uo, 0, sizeof uo);
 	if (rt_manifest_layer_comp(d->mediatype, &uo.comp, e) < 0)
@@ -567,8 +575,8 @@ static int stage_layer(struct loadctx *L, const struct rt_manifest_desc *d,
 		if (rt_unpack_push(up, L->buf, (size_t)n, e) < 0)
 			goto out;
 	}
-	if (rt_unpack_finish(up, &st, e) < 0 || rt_unpack_record(dfd, &rec, e) < 0 ||
-	    rt_store_du(ufd, "diff", &disk, e) < 0 || write_info(ufd, d->digest, &rec, disk, e) < 0)
+	if (rt_unpack_finish(up, &st, e) < 0 || rt_unpack_record_of(up, &rec, e) < 0 ||
+	    write_info(ufd, d->digest, &rec, rec.disk, e) < 0)
 		goto out;
 	if (renameat(s->stagefd, u, s->stagefd, l) < 0) {
 		rt_err_sys(e, "staging dir");

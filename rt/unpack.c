@@ -42,6 +42,9 @@ struct rt_unpack {
 	char ppath[RT_TAR_PATH_MAX];
 	char *dirs;             /* (int64 mtime, path NUL)* */
 	size_t dlen, dcap;
+	uint32_t crc;           /* of the file being written */
+	struct crcent *crcs;    /* every file written: inode and CRC-32 */
+	size_t ncrc, crccap;
 	mode_t umask;
 #if IS_ENABLED(CONFIG_GZIP)
 	z_stream z;
@@ -50,6 +53,13 @@ struct rt_unpack {
 	uint8_t zout[ZBUF];
 #endif
 	struct rt_tar tar;
+};
+
+struct crcent {
+	uint64_t ino;
+	uint32_t crc;
+	uint32_t seq;           /* the latest entry of an inode number wins */
+	int counted;            /* its blocks are in the record's disk total */
 };
 
 /* --- limits -------------------------------------------------------------- */
@@ -481,6 +491,7 @@ static int entry(struct rt_unpack *u, const struct rt_tar_entry *en)
 		u->fd = openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (u->fd < 0)
 			return fail(u, path, errno, "create");
+		u->crc = 0;
 		return 0;
 	case RT_TAR_DIR:
 		if (mkdirat(pfd, leaf, 0700) < 0)
@@ -514,6 +525,31 @@ static int entry(struct rt_unpack *u, const struct rt_tar_entry *en)
 	return fail(u, path, 0, "unknown entry type");
 }
 
+/* Inode numbers may be reused after an unlink; the sequence number tells
+ * the newest entry of a number, which is the file that now has it. */
+static int remember_crc(struct rt_unpack *u, const struct rt_tar_entry *en)
+{
+	struct stat st;
+
+	if (fstat(u->fd, &st) < 0)
+		return fail(u, en->path, errno, "stat");
+	if (u->ncrc == u->crccap) {
+		size_t cap = u->crccap ? 2 * u->crccap : 1024;
+		void *v = realloc(u->crcs, cap * sizeof *u->crcs);
+
+		if (!v)
+			return fail(u, en->path, errno, "file list");
+		u->crcs = v;
+		u->crccap = cap;
+	}
+	u->crcs[u->ncrc].ino = (uint64_t)st.st_ino;
+	u->crcs[u->ncrc].crc = u->crc;
+	u->crcs[u->ncrc].seq = (uint32_t)u->ncrc;
+	u->crcs[u->ncrc].counted = 0;
+	u->ncrc++;
+	return 0;
+}
+
 static int entry_end(struct rt_unpack *u, const struct rt_tar_entry *en)
 {
 	struct timespec ts[2];
@@ -522,6 +558,8 @@ static int entry_end(struct rt_unpack *u, const struct rt_tar_entry *en)
 	if (u->fd < 0)
 		return 0;
 	r = meta_fd(u, u->fd, en);
+	if (r == 0)
+		r = remember_crc(u, en);
 	times_of(en->mtime, ts);
 	if (r == 0 && futimens(u->fd, ts) < 0)
 		r = fail(u, en->path, errno, "set times");
@@ -538,6 +576,7 @@ static int data(struct rt_unpack *u, const struct rt_tar_entry *en,
 
 	if (u->fd < 0)
 		return 0;
+	u->crc = rt_unpack_crc32(u->crc, p, n);
 	if (rt_io_write_all(u->fd, p, n, &e) < 0)
 		return fail_e(u, en->path, &e);
 	return account(u, n);
@@ -763,6 +802,7 @@ void rt_unpack_free(struct rt_unpack *u)
 #endif
 	umask(u->umask);
 	free(u->dirs);
+	free(u->crcs);
 	free(u);
 }
 
@@ -770,6 +810,8 @@ void rt_unpack_free(struct rt_unpack *u)
 
 struct walk {
 	struct rt_unpack_record *r;
+	struct crcent *crcs;    /* sorted; NULL: read every file */
+	size_t ncrc;
 	uint8_t acc[RT_SHA256_LEN];
 	char path[RT_PATH_MAX + RT_NAME_MAX + 2];
 	uint8_t *buf;
@@ -826,6 +868,31 @@ static int hash_xattrs(struct walk *w, struct rt_sha256 *h, int fd, struct rt_er
 	return 0;
 }
 
+static int crccmp(const void *a, const void *b)
+{
+	const struct crcent *x = a, *y = b;
+
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The newest CRC taken for this inode, NULL when none (or no table). */
+static struct crcent *known(struct walk *w, uint64_t ino)
+{
+	size_t lo = 0, hi = w->ncrc;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w->crcs[mid].ino <= ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && w->crcs[lo - 1].ino == ino ? &w->crcs[lo - 1] : NULL;
+}
+
 /* acc += sha256(record) mod 2^256: the sum does not depend on the order
  * in which readdir gives names. */
 static void add(uint8_t acc[RT_SHA256_LEN], const uint8_t d[RT_SHA256_LEN])
@@ -875,17 +942,28 @@ static int walk_at(struct walk *w, int dirfd, const char *name, size_t plen,
 			goto out;
 	}
 	if (S_ISREG(st.st_mode)) {
+		struct crcent *c = known(w, (uint64_t)st.st_ino);
 		uint32_t crc = 0;
 		ssize_t n;
 
-		while ((n = read(fd, w->buf, ZBUF)) > 0)
-			crc = rt_unpack_crc32(crc, w->buf, (size_t)n);
-		if (n < 0) {
-			r = rt_err_sys(e, "read %s", w->path);
-			goto out;
+		if (c) {
+			crc = c->crc;
+			if (!c->counted)
+				w->r->disk += (uint64_t)st.st_blocks * 512;
+			c->counted = 1;
+		} else {
+			while ((n = read(fd, w->buf, ZBUF)) > 0)
+				crc = rt_unpack_crc32(crc, w->buf, (size_t)n);
+			if (n < 0) {
+				r = rt_err_sys(e, "read %s", w->path);
+				goto out;
+			}
+			w->r->disk += (uint64_t)st.st_blocks * 512;
 		}
 		put32(&h, crc);
 		w->r->bytes += (uint64_t)st.st_size;
+	} else {
+		w->r->disk += (uint64_t)st.st_blocks * 512;
 	}
 	rt_sha256_final(&h, d);
 	add(w->acc, d);
@@ -931,7 +1009,8 @@ out:
 	return r;
 }
 
-int rt_unpack_record(int rootfd, struct rt_unpack_record *r, struct rt_err *e)
+static int record(int rootfd, struct crcent *crcs, size_t ncrc, struct rt_unpack_record *r,
+		  struct rt_err *e)
 {
 	struct walk w;
 	int rr = -1;
@@ -939,6 +1018,8 @@ int rt_unpack_record(int rootfd, struct rt_unpack_record *r, struct rt_err *e)
 	memset(r, 0, sizeof *r);
 	memset(&w, 0, sizeof w);
 	w.r = r;
+	w.crcs = crcs;
+	w.ncrc = ncrc;
 	w.buf = malloc(ZBUF > RT_PATH_MAX ? ZBUF : RT_PATH_MAX);
 	w.names = malloc(XATTR_BUF);
 	w.val = malloc(XATTR_BUF);
@@ -953,4 +1034,20 @@ out:
 	free(w.names);
 	free(w.val);
 	return rr;
+}
+
+int rt_unpack_record(int rootfd, struct rt_unpack_record *r, struct rt_err *e)
+{
+	return record(rootfd, NULL, 0, r, e);
+}
+
+int rt_unpack_record_of(struct rt_unpack *u, struct rt_unpack_record *r, struct rt_err *e)
+{
+	size_t i;
+
+	if (u->ncrc)
+		qsort(u->crcs, u->ncrc, sizeof *u->crcs, crccmp);
+	for (i = 0; i < u->ncrc; i++)
+		u->crcs[i].counted = 0;
+	return record(u->rootfd, u->crcs, u->ncrc, r, e);
 }

@@ -88,11 +88,17 @@ void rt_unpack_free(struct rt_unpack *u);
 struct rt_unpack_record {
 	uint64_t entries;       /* every path, the root included */
 	uint64_t bytes;         /* regular file content, per path */
-	uint64_t disk;          /* allocated, hardlinks once */
+	uint64_t disk;          /* allocated bytes, hardlinked files once */
 	uint8_t tree[RT_SHA256_LEN];
 };
 
+/* The record of the tree beneath rootfd, reading every file. */
 int rt_unpack_record(int rootfd, struct rt_unpack_record *r, struct rt_err *e);
+/* The same record of what u unpacked (after rt_unpack_finish succeeded),
+ * without reading the files again: their CRC-32 was taken as they were
+ * written. */
+int rt_unpack_record_of(struct rt_unpack *u, struct rt_unpack_record *r,
+			struct rt_err *e);
 
 /* CRC-32 (IEEE, as zlib and gzip), for the record. */
 uint32_t rt_unpack_crc32(uint32_t crc, const void *buf, size_t len);

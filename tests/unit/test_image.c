@@ -78,6 +78,14 @@ static void test_refs(void)
 	ref_bad("a:ta g");
 	ref_bad("bad-.host/x");
 	ref_bad(H);
+	{
+		char longhost[400];
+
+		memset(longhost, 'a', 300);
+		memcpy(longhost, "r.", 2);
+		strcpy(longhost + 300, "/x");
+		ref_bad(longhost);     /* a registry name longer than a name may be (found by fuzzing) */
+	}
 	memset(tag129, 'a', 129);
 	tag129[129] = '\0';
 	snprintf(in, sizeof in, "x:%s", tag129);
@@ -90,6 +98,8 @@ static void test_refs(void)
 		is_str(rt_image_familiar("docker.io/foo/bar:1", b, sizeof b), "foo/bar:1", "familiar of a user image");
 		is_str(rt_image_familiar("quay.io/foo/bar:1", b, sizeof b), "quay.io/foo/bar:1",
 		       "another registry stays");
+		is_str(rt_image_familiar("docker.io/a.b/c:1", b, sizeof b), "docker.io/a.b/c:1",
+		       "a Hub path that looks like a registry keeps docker.io/ (found by fuzzing)");
 	}
 }
 

@@ -559,6 +559,32 @@ static void test_limits(void)
 	free(big);
 }
 
+/* The record taken while unpacking equals the one from reading back. */
+static void test_record_of(void)
+{
+	struct buf t = { NULL, 0, 0 };
+	struct rt_unpack_record a, b;
+	struct rt_unpack_opts o;
+	struct rt_unpack *u;
+	struct rt_err e;
+	int dir = fresh("rof");
+
+	ent(&t, RT_TAR_FILE, "f", NULL, 0644, "first version", NULL, 0);
+	ent(&t, RT_TAR_HARDLINK, "h", "f", 0, NULL, NULL, 0);
+	ent(&t, RT_TAR_FILE, "f", NULL, 0644, "second, longer version", NULL, 0);
+	ent(&t, RT_TAR_FILE, "g", NULL, 0600, "g", NULL, 0);
+	end(&t);
+	opts_for(&o, &t, RT_UNPACK_TAR);
+	u = rt_unpack_new(dir, &o, &e);
+	ok(u && rt_unpack_push(u, t.b, t.len, &e) == 0 && rt_unpack_finish(u, NULL, &e) == 0 &&
+	   rt_unpack_record_of(u, &a, &e) == 0 && rt_unpack_record(dir, &b, &e) == 0 &&
+	   !memcmp(a.tree, b.tree, sizeof a.tree) && a.entries == b.entries && a.bytes == b.bytes &&
+	   a.disk > 0, "the record taken while writing equals the one read back (replaced and hardlinked files)");
+	rt_unpack_free(u);
+	close(dir);
+	free(t.b);
+}
+
 static void test_record(void)
 {
 	struct buf t = { NULL, 0, 0 };
@@ -616,6 +642,7 @@ int main(void)
 	test_gzip();
 	test_limits();
 	test_record();
+	test_record_of();
 	close(top);
 	rt_store_rmtree(AT_FDCWD, root_tmpl, &e);
 	return done_testing();
