@@ -500,6 +500,8 @@ int rt_ctr_spec(const struct rt_ctr_meta *m, const char *conf, size_t len,
 		mt->source = opt_str(&a, &j, i, "src", e, &bad);
 		mt->dest = opt_str(&a, &j, i, "dst", e, &bad);
 		mt->readonly = opt_bool(&j, i, "ro");
+		/* A named volume starts with what the image has at its path. */
+		mt->seed = rt_json_find(&j, i, "volume") >= 0;
 	}
 	if (bad)
 		return -1;
