@@ -99,7 +99,10 @@ fig_size() {
 		echo "rt: static, stripped, musl; per board with its defconfig (from \`make sizes\`, i.e. boards/sizes.sh), with every"
 		echo "Kconfig feature on (allyesconfig, DEBUG off) and with everything optional off (allnoconfig)."
 		[ -z "$SIZES_NOTE" ] || echo "$SIZES_NOTE"
-		[ -n "$SIZES_OK" ] || echo "\`make sizes\` failed in this tree (see build/bench/log/sizes.txt); the columns from it show –."
+		if [ -z "$SIZES_OK" ]; then
+			echo "\`make sizes\` stopped with an error in this tree (build/bench/log/sizes.txt): what it printed"
+			echo "before is used, the rest shows –. Its first error: \`$(grep -m1 -E 'error|undefined reference' "$S/sizes.txt" | cut -c1-140)\`"
+		fi
 		echo
 		row board arch defconfig "all features" minimal target
 		row --- --- ---: ---: ---: ---
@@ -171,7 +174,8 @@ fig_size() {
 		echo "<details><summary>make sizes</summary>"
 		echo
 		echo '```'
-		cat "$S/sizes.txt"
+		# Its own lines, without the compiler's.
+		grep -E '^(rt size|cost of|[a-z0-9_-]+: defconfig|  (board|feature) +bytes$|  [A-Za-z0-9_-]+ +[0-9]*$|$)' "$S/sizes.txt"
 		echo '```'
 		echo
 		echo "</details>"
