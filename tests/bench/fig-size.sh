@@ -79,8 +79,8 @@ fig_size() {
 	if [ "$SRC" = "$TOP" ]; then S=$B/sizes/tree; else S=$B/sizes/head; fi
 	mkdir -p "$S"
 	boards=""
-	for b in $(ls "$SRC/boards"); do
-		[ -f "$SRC/boards/$b/board.mk" ] && boards="$boards $b"
+	for f in "$SRC"/boards/*/board.mk; do
+		[ -f "$f" ] && boards="$boards $(basename "$(dirname "$f")")"
 	done
 	if [ -f "$S/values" ] && [ "$(cat "$S/fp" 2>/dev/null)" = "$(src_fingerprint)" ]; then
 		log "figure 6: binary sizes (sources unchanged since $(date -r "$S/fp" '+%F %R'): kept)"
