@@ -13,11 +13,13 @@ fds() { ls /proc/"$RT_DAEMON_PID"/fd | wc -l; }
 ms() { date +%s%3N; }
 # Zombies anywhere on the host (state Z), our own shell's children aside.
 zombies() { ps -e -o stat= -o ppid= | awk -v me=$$ '$1 ~ /^Z/ && $2 != me' | wc -l; }
-# ps answered within 1 s: the loop is not stuck behind the load.
+# ps answered within 10 s: the loop is not stuck behind the load. A
+# liveness bound, not a speed goal (speed is the benchmarks' business, and
+# this machine is shared).
 quick_ps() {
 	_t0=$(ms)
 	rt ps >/dev/null || return 1
-	[ $(($(ms) - _t0)) -lt 1000 ]
+	[ $(($(ms) - _t0)) -lt 10000 ]
 }
 
 # 10,000 children that exit at once, left unreaped by the shell that forked
@@ -37,7 +39,7 @@ for mode in --init --no-init; do
 		sleep 0.1
 	done
 	like "$(rt logs $name)" "forked" "$mode: 10,000 children forked"
-	is $slow 0 "$mode: ps answered in under 1 s throughout ($n polls)"
+	is $slow 0 "$mode: ps kept answering throughout ($n polls)"
 	if [ $mode = --init ]; then
 		wait_for sh -c "[ \$(ps -e -o stat= | grep -c '^Z') -le $z0 ]"
 		ok $? "--init: rt's init reaps the orphans while the container runs"
@@ -59,7 +61,7 @@ while [ $n -lt 40 ]; do
 	n=$((n + 1))
 	sleep 0.1
 done
-is $slow 0 "restart=always of an instant exit: ps answered in under 1 s ($n polls)"
+is $slow 0 "restart=always of an instant exit: ps kept answering ($n polls)"
 like "$(rt inspect flap)" "*\"RestartCount\": [1-9]*" "and it was restarted"
 peak=$(fds)
 rt rm -f flap >/dev/null
