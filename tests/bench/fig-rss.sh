@@ -89,7 +89,7 @@ fig_rss() {
 		echo "## 5. Memory: peak RSS, and the idle supervisor"
 		echo
 		echo "Peak RSS (\`/usr/bin/time -f %M\`: the largest of the command and the children it waited for),"
-		echo "median of 3 runs, of the commands in figures 1-4:"
+		echo "median of 3 runs (1 for umoci unpack), of the commands in figures 1-4:"
 		echo
 		row "work" "rt" "peers" "target"
 		row --- ---: ---: ---

@@ -166,7 +166,9 @@ bytes() { [ -n "$1" ] && awk -v b="$1" 'BEGIN { if (b < 1048576) printf "%.1f Ki
 ratio() {
 	if [ -n "$1" ] && [ -n "$2" ]; then
 		awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) { print "–"; exit }
-			r = a / b; printf (r < 0.1 ? "%.3f×\n" : "%.2f×\n"), r }'
+			r = a / b
+			# three decimals where two would hide which side of 1 (or of 0.1) it is
+			printf ((r < 0.1 || (r != 1 && r > 0.995 && r < 1.005)) ? "%.3f×\n" : "%.2f×\n"), r }'
 	else
 		echo "–"
 	fi

@@ -42,7 +42,7 @@ write_report() {
 		echo
 		echo "- Medians over repeated runs (hyperfine \`--export-json\`, \`-N\`: no shell between it and the"
 		echo "  command; the raw times are in build/bench/json/). min and max show the spread."
-		echo "- Peak RSS: \`/usr/bin/time -f %M\`, median of 3 runs; idle RSS: VmRSS from /proc."
+		echo "- Peak RSS: \`/usr/bin/time -f %M\`, median of 3 runs (1 for umoci unpack); idle RSS: VmRSS from /proc."
 		echo "- \"rt ÷ this\" below 1 means rt takes less (time, memory, bytes) than the program in that row."
 		echo "- Targets are those set by the project's issues; ✓ met, ✗ not met, – not measured."
 		echo "- A figure rt cannot give says why in its row: the verb is missing from this build, or failed"
