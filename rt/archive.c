@@ -263,7 +263,7 @@ static int is_signature_tag(const char *name)
 	const char *t = tag_part(name);
 	size_t n = strlen(t);
 
-	if (strncmp(t, "sha256-", 7) || n < 7 + 64)
+	if (strncmp(t, "sha256-", 7) != 0 || n < 7 + 64)
 		return 0;
 	return !strcmp(t + 71, ".sig") || !strcmp(t + 71, ".att") || !strcmp(t + 71, ".sbom");
 }
@@ -472,7 +472,7 @@ static int oci_wants(struct arch *a, struct rt_image_want **wv, size_t *wn, stru
 	struct rt_image_want *w;
 	const struct rt_json *j;
 	char *layout = NULL;
-	size_t len, n = 0;
+	size_t len = 0, n = 0;
 	int m, i, k;
 
 	if (read_small(a, "oci-layout", 4096, &layout, &len, e) < 0)

@@ -199,7 +199,7 @@ static int fail_e(const char *verb, const struct rt_err *e)
 static int open_store(const struct rt_opts *o, struct rt_store *s, enum rt_store_mode m,
 		      const char *verb)
 {
-	struct rt_err e;
+	struct rt_err e = { 0, "" };
 
 	if (rt_store_open(s, o->root, m, &e) < 0) {
 		fail_e(verb, &e);
@@ -251,7 +251,7 @@ static int verb_load(const struct rt_opts *o, int argc, char **argv)
 	struct rt_image_platform pf;
 	const char *in = NULL;
 	struct rt_store s;
-	struct rt_err e;
+	struct rt_err e = { 0, "" };
 	int c, r;
 
 	memset(&lopt, 0, sizeof lopt);
@@ -275,8 +275,11 @@ static int verb_load(const struct rt_opts *o, int argc, char **argv)
 			return rt_cli_fail("load", RT_EXIT_USAGE, "usage: rt load [-i FILE|DIR] [--platform OS/ARCH] [--allow-downgrade]");
 		}
 	}
+	/* `rt load -` reads standard input, as `-i -` does */
+	if (optind + 1 == argc && !in && !strcmp(argv[optind], "-"))
+		in = argv[optind++];
 	if (optind != argc)
-		return rt_cli_fail("load", RT_EXIT_USAGE, "usage: rt load [-i FILE|DIR] [--platform OS/ARCH] [--allow-downgrade]");
+		return rt_cli_fail("load", RT_EXIT_USAGE, "usage: rt load [-i FILE|DIR|-] [--platform OS/ARCH] [--allow-downgrade]");
 	if ((!in || !strcmp(in, "-")) && isatty(0))
 		return rt_cli_fail("load", RT_EXIT_FAIL,
 				   "requested load from stdin, but stdin is a terminal (use -i FILE)");
@@ -295,7 +298,7 @@ static int verb_load(const struct rt_opts *o, int argc, char **argv)
 	r = rt_archive_load(&s, in, &lopt, &e);
 	rt_store_close(&s);
 	if (r < 0) {
-		rt_err_wrap(&e, "%s", in && strcmp(in, "-") ? in : "stdin");
+		rt_err_wrap(&e, "%s", in && strcmp(in, "-") != 0 ? in : "stdin");
 		return fail_e("load", &e);
 	}
 	return RT_EXIT_OK;
@@ -306,7 +309,7 @@ static int verb_load(const struct rt_opts *o, int argc, char **argv)
 static int name_matches(const char *full, const char *filter)
 {
 	struct rt_image_ref want;
-	struct rt_err e;
+	struct rt_err e = { 0, "" };
 	size_t nl;
 
 	if (!filter)
@@ -314,7 +317,7 @@ static int name_matches(const char *full, const char *filter)
 	if (!full[0] || rt_image_ref_parse(filter, &want, &e) < 0)
 		return 0;
 	nl = strlen(want.name);
-	if (strncmp(full, want.name, nl) || full[nl] != ':')
+	if (strncmp(full, want.name, nl) != 0 || full[nl] != ':')
 		return 0;
 	/* "busybox" lists every tag; "busybox:1.36" just that one */
 	return !strchr(filter + (strrchr(filter, '/') ? strrchr(filter, '/') - filter : 0), ':') ||
@@ -325,7 +328,7 @@ static int images_json(const struct rt_image_row *row, const char *repo, const c
 {
 	char buf[2048], sz[32], ago[64], at[64], id[16];
 	struct rt_json_w w;
-	struct rt_err e;
+	struct rt_err e = { 0, "" };
 
 	snprintf(id, sizeof id, "%.12s", row->id[0] ? row->id + 7 : "");
 	rt_json_w_init(&w, buf, sizeof buf);
@@ -374,7 +377,7 @@ static int verb_images(const struct rt_opts *o, int argc, char **argv)
 	struct rt_image_row *rows;
 	struct table t;
 	struct rt_store s;
-	struct rt_err e;
+	struct rt_err e = { 0, "" };
 	size_t n, i;
 
 	optind = 1;
@@ -385,7 +388,7 @@ static int verb_images(const struct rt_opts *o, int argc, char **argv)
 		case 'D': digests = 1; break;
 		case 'T': notrunc = 1; break;
 		case 'F':
-			if (strcmp(optarg, "json") && strcmp(optarg, "{{json .}}"))
+			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "{{json .}}") != 0)
 				return rt_cli_fail("images", RT_EXIT_USAGE, "--format: only 'json' is supported");
 			json = 1;
 			break;
@@ -645,7 +648,7 @@ static int inspect_image(struct rt_store *s, const char *what, struct out *o, st
 		size_t x;
 		int dup = 0;
 
-		if (strcmp(refs.v[i].digest, digest) || !refs.v[i].name[0])
+		if (strcmp(refs.v[i].digest, digest) != 0 || !refs.v[i].name[0])
 			continue;
 		rt_image_familiar(refs.v[i].name, repo, sizeof repo);
 		sl = strrchr(repo, '/');
@@ -654,7 +657,7 @@ static int inspect_image(struct rt_store *s, const char *what, struct out *o, st
 		for (x = 0; x < i; x++) {
 			char r2[RT_STORE_REF_MAX], *c2, *s2;
 
-			if (strcmp(refs.v[x].digest, digest) || !refs.v[x].name[0])
+			if (strcmp(refs.v[x].digest, digest) != 0 || !refs.v[x].name[0])
 				continue;
 			rt_image_familiar(refs.v[x].name, r2, sizeof r2);
 			s2 = strrchr(r2, '/');
@@ -809,7 +812,7 @@ static int verb_inspect(const struct rt_opts *o, int argc, char **argv)
 	puts_(&out, "[");
 	for (i = optind; i < argc; i++) {
 		size_t mark = out.len;
-		struct rt_err e;
+		struct rt_err e = { 0, "" };
 		int found = 0;
 
 		if (n)
@@ -846,7 +849,8 @@ static int verb_inspect(const struct rt_opts *o, int argc, char **argv)
 		}
 		if (!found) {
 			out.len = mark;
-			out.b[out.len] = '\0';
+			if (out.b)
+				out.b[out.len] = '\0';
 			rt_cli_fail("inspect", RT_EXIT_FAIL, "No such %s: %s",
 				    containers ? "object" : "image", argv[i]);
 			r = RT_EXIT_FAIL;
@@ -897,7 +901,7 @@ static int verb_history(const struct rt_opts *o, int argc, char **argv)
 	struct rt_manifest_json cj;
 	struct rt_image_doc d;
 	struct rt_store s;
-	struct rt_err e;
+	struct rt_err e = { 0, "" };
 	struct table t;
 	char digest[RT_SHA256_STR];
 	int notrunc = 0, quiet = 0, c, h, i, n, layer;
@@ -1009,7 +1013,7 @@ static int verb_history(const struct rt_opts *o, int argc, char **argv)
 static int verb_tag(const struct rt_opts *o, int argc, char **argv)
 {
 	struct rt_store s;
-	struct rt_err e;
+	struct rt_err e = { 0, "" };
 	int r;
 
 	if (argc != 3)
@@ -1055,7 +1059,7 @@ static int verb_rmi(const struct rt_opts *o, int argc, char **argv)
 		return RT_EXIT_FAIL;
 	for (i = optind; i < argc; i++) {
 		uint64_t freed = 0;
-		struct rt_err e;
+		struct rt_err e = { 0, "" };
 
 		if (rt_image_remove(&s, argv[i], force, in_use, &h, event, NULL, &freed, &e) < 0) {
 			fail_e("rmi", &e);
@@ -1077,7 +1081,7 @@ static int verb_prune(const struct rt_opts *o, int argc, char **argv)
 	uint64_t freed = 0;
 	int all = 0, c, r;
 	struct rt_store s;
-	struct rt_err e;
+	struct rt_err e = { 0, "" };
 	char sz[32];
 
 	optind = 1;
@@ -1107,7 +1111,7 @@ static int verb_df(const struct rt_opts *o, int argc, char **argv)
 	struct hookarg h = { o };
 	struct rt_image_df d;
 	struct rt_store s;
-	struct rt_err e;
+	struct rt_err e = { 0, "" };
 	struct table t;
 	char a[32], b[32], c[32], total[16], active[16], lay[16], blobs[16], pct[48];
 	int r;
@@ -1176,7 +1180,7 @@ static int verb_verify(const struct rt_opts *o, int argc, char **argv)
 		return RT_EXIT_FAIL;
 	for (i = 1; i < argc; i++) {
 		char digest[RT_SHA256_STR];
-		struct rt_err e;
+		struct rt_err e = { 0, "" };
 
 		if (rt_image_find(&s, argv[i], digest, &e) < 0 ||
 		    rt_image_verify(&s, digest, verify_ev, argv[i], &e) < 0) {

@@ -40,7 +40,6 @@ static int path_component_ok(const char *s, size_t n)
 			return 0;
 		if (i == n)
 			return 1;
-		a = i;
 		if (s[i] == '.') {
 			i++;
 		} else if (s[i] == '_') {
@@ -189,9 +188,12 @@ path:
 			return rt_err_set(e, 0,
 					  "invalid repository name: cannot be a 64-character hex string");
 	}
-	library = !strcmp(name, "docker.io") && !memchr(s, '/', len);
+	/* Docker Hub's official images live under library/ */
+	library = strcmp(name, "docker.io") == 0;
+	if (memchr(s, '/', len))
+		library = 0;
 	nlen = dlen + 1 + (library ? 8 : 0) + len;
-	if (nlen >= sizeof r->name || nlen > 255)
+	if (nlen >= sizeof r->name)    /* 255, as Docker */
 		return rt_err_set(e, 0, "image name too long");
 	if (snprintf(r->name, sizeof r->name, "%s/%s%.*s", name, library ? "library/" : "",
 		     (int)len, s) >= (int)sizeof r->name)
@@ -311,6 +313,7 @@ int rt_image_src_read(const struct rt_image_src *src, const char *digest,
 	uint8_t want[RT_SHA256_LEN], got[RT_SHA256_LEN];
 	size_t have = 0;
 
+	*len = 0;
 	if (rt_sha256_parse(digest, strlen(digest), want, e) < 0)
 		return -1;
 	if (size > cap)
@@ -333,7 +336,7 @@ int rt_image_src_read(const struct rt_image_src *src, const char *digest,
 		return rt_err_set(e, 0, "%s: %zu bytes, its descriptor says %llu", digest, have,
 				  (unsigned long long)size);
 	rt_sha256_buf(buf, have, got);
-	if (memcmp(want, got, sizeof want))
+	if (memcmp(want, got, sizeof want) != 0)
 		return rt_err_set(e, 0, "%s: content does not match its digest", digest);
 	*len = have;
 	return 0;
@@ -475,6 +478,7 @@ int rt_image_info_read(int layerfd, struct rt_image_info *li, struct rt_err *e)
 	char buf[1024], tree[RT_SHA256_HEX];
 	size_t len;
 
+	memset(li, 0, sizeof *li);
 	if (rt_io_read_file(layerfd, "info", buf, sizeof buf, &len, e) < 0)
 		return -1;
 	if (rt_json_parse(&j, buf, len, tok, 32, 4, e) < 0 ||
@@ -535,7 +539,7 @@ static int stage_layer(struct loadctx *L, const struct rt_manifest_desc *d,
 	uo.blobfd = -1;
 	uo.statfd = s->rootfd;
 	uo.reserve = s->reserve;
-	if (L->src->diff_ids && (uo.comp != RT_UNPACK_TAR || strcmp(diff_id, d->digest))) {
+	if (L->src->diff_ids && (uo.comp != RT_UNPACK_TAR || strcmp(diff_id, d->digest) != 0)) {
 		uo.check_diff = 1;
 		rt_sha256_parse(diff_id, strlen(diff_id), uo.diff_id, e);
 	}
@@ -709,7 +713,7 @@ int rt_image_set_name(struct rt_refs *r, const char *name, const char *digest,
 	size_t i;
 
 	for (i = 0; i < r->n; i++) {
-		if (strcmp(r->v[i].name, name))
+		if (strcmp(r->v[i].name, name) != 0)
 			continue;
 		if (!strcmp(r->v[i].digest, digest))
 			return 0;

@@ -102,7 +102,7 @@ static int find_in(struct rt_store *s, const struct rt_refs *r, const char *what
 		if (ref.tag[0] && rt_image_ref_format(&ref, 0, full, sizeof full, &pe) == 0) {
 			for (i = 0; i < r->n; i++)
 				if (!strcmp(r->v[i].name, full)) {
-					if (ref.digest[0] && strcmp(ref.digest, r->v[i].digest))
+					if (ref.digest[0] && strcmp(ref.digest, r->v[i].digest) != 0)
 						break;
 					strcpy(digest, r->v[i].digest);
 					return 0;
@@ -136,7 +136,7 @@ static int find_in(struct rt_store *s, const struct rt_refs *r, const char *what
 			}
 			config_of(s, r->v[i].digest, id);
 			if (id[0] && !strncmp(id + 7, hex, hl)) {
-				if (nfound && strcmp(found, r->v[i].digest))
+				if (nfound && strcmp(found, r->v[i].digest) != 0)
 					return rt_err_set(e, 0, "%s matches more than one image", what);
 				strcpy(found, r->v[i].digest);
 				nfound = 1;
@@ -182,8 +182,8 @@ static int cmp_rows(const void *a, const void *b)
 int rt_image_list(struct rt_store *s, struct rt_image_row **rows, size_t *n,
 		  struct rt_err *e)
 {
-	struct rt_manifest_image *m = malloc(sizeof *m);
-	struct rt_manifest_config *c = malloc(sizeof *c);
+	struct rt_manifest_image *m = calloc(1, sizeof *m);
+	struct rt_manifest_config *c = calloc(1, sizeof *c);
 	struct rt_image_row *v = NULL;
 	struct rt_refs r;
 	size_t i, k;
@@ -435,7 +435,7 @@ static int untag_all(struct rmarg *a, struct rt_refs *r, const char *digest, int
 	size_t i = 0;
 
 	while (i < r->n) {
-		if (strcmp(r->v[i].digest, digest)) {
+		if (strcmp(r->v[i].digest, digest) != 0) {
 			i++;
 			continue;
 		}
@@ -581,7 +581,7 @@ static int apply_prune(struct rt_refs *r, void *arg, struct rt_err *e)
 			continue;
 		}
 		for (k = 0; k < r->n;) {
-			if (strcmp(r->v[k].digest, digest)) {
+			if (strcmp(r->v[k].digest, digest) != 0) {
 				k++;
 				continue;
 			}
@@ -641,7 +641,7 @@ static int hash_blob(struct rt_store *s, const char *digest, uint64_t size, uint
 	if (n < 0)
 		return rt_err_sys(e, "read blob %s", digest);
 	rt_sha256_final(&h, got);
-	if (total != size || memcmp(want, got, sizeof got))
+	if (total != size || memcmp(want, got, sizeof got) != 0)
 		return rt_err_set(e, 0, "blob %s: content does not match its digest", digest);
 	return 0;
 }
@@ -649,11 +649,11 @@ static int hash_blob(struct rt_store *s, const char *digest, uint64_t size, uint
 int rt_image_verify(struct rt_store *s, const char *digest, rt_image_event_fn ev,
 		    void *ev_arg, struct rt_err *e)
 {
-	struct rt_manifest_image *m = malloc(sizeof *m);
-	struct rt_manifest_config *c = malloc(sizeof *c);
+	struct rt_manifest_image *m = calloc(1, sizeof *m);
+	struct rt_manifest_config *c = calloc(1, sizeof *c);
 	uint8_t *buf = malloc(STREAM_BUF);
 	char *mb = NULL, *cb = NULL, what[200];
-	size_t ml, cl;
+	size_t ml = 0, cl = 0;
 	int i, r = -1;
 
 	if (!m || !c || !buf) {
@@ -706,7 +706,7 @@ int rt_image_verify(struct rt_store *s, const char *digest, rt_image_event_fn ev
 		}
 		close(dfd);
 		if (rec.entries != li.entries || rec.bytes != li.bytes ||
-		    memcmp(rec.tree, li.tree, sizeof rec.tree)) {
+		    memcmp(rec.tree, li.tree, sizeof rec.tree) != 0) {
 			rt_err_set(e, 0, "layer %s: unpacked files changed (%llu entries, %llu bytes;"
 				   " recorded %llu, %llu)", d, (unsigned long long)rec.entries,
 				   (unsigned long long)rec.bytes, (unsigned long long)li.entries,
@@ -815,7 +815,7 @@ int rt_image_df(struct rt_store *s, rt_image_in_use_fn in_use, void *in_use_arg,
 		size_t ml;
 		int active;
 
-		for (k = 0; k < i && strcmp(r.v[k].digest, r.v[i].digest); k++)
+		for (k = 0; k < i && strcmp(r.v[k].digest, r.v[i].digest) != 0; k++)
 			;
 		if (k < i)
 			continue;
@@ -833,6 +833,7 @@ int rt_image_df(struct rt_store *s, rt_image_in_use_fn in_use, void *in_use_arg,
 		for (l = 0; l < m->nlayers; l++) {
 			struct usage key, *u;
 
+			memset(&key, 0, sizeof key);
 			memcpy(key.hex, m->layers[l].digest + 7, RT_SHA256_HEX);
 			if (active) {
 				keep_add(&keep, 'b', m->layers[l].digest);
@@ -870,12 +871,12 @@ out:
 int rt_image_resolve(const char *root, const char *ref, struct rt_image_cfg *cfg,
 		     struct rt_err *e)
 {
-	struct rt_manifest_image *m = malloc(sizeof *m);
-	struct rt_manifest_config *c = malloc(sizeof *c);
+	struct rt_manifest_image *m = calloc(1, sizeof *m);
+	struct rt_manifest_config *c = calloc(1, sizeof *c);
 	struct rt_manifest_json cj;
 	struct rt_store s;
 	char *mb = NULL, *cb = NULL;
-	size_t ml, cl;
+	size_t ml = 0, cl = 0;
 	int i, r = -1;
 
 	memset(cfg, 0, offsetof(struct rt_image_cfg, strs));

@@ -69,7 +69,7 @@ static int in(const char *s, const char *const *set, size_t n)
 			return 1;
 	return 0;
 }
-#define IN(s, set) in(s, set, sizeof set / sizeof set[0])
+#define IN(s, set) in((s), (set), sizeof(set) / sizeof((set)[0]))
 
 int rt_manifest_is_manifest_type(const char *mt)
 {
@@ -183,7 +183,7 @@ int rt_manifest_kind(const struct rt_json *j, const char *claimed, struct rt_err
 					 : !rt_manifest_is_manifest_type(claimed))
 			return rt_err_set(e, 0, "descriptor says '%.80s', the content is %s",
 					  claimed, kind == RT_MANIFEST_INDEX ? "an index" : "a manifest");
-		if (mt[0] && strcmp(mt, claimed))
+		if (mt[0] && strcmp(mt, claimed) != 0)
 			return rt_err_set(e, 0, "descriptor says '%.80s', the content '%.80s'",
 					  claimed, mt);
 	}
@@ -227,7 +227,7 @@ static int platform_score(const struct rt_image_platform *want,
 	static const char *const armv[] = { "v8", "v7", "v6", "v5" };
 	size_t w, k;
 
-	if (strcmp(want->os, c->os) || strcmp(want->arch, c->arch))
+	if (strcmp(want->os, c->os) != 0 || strcmp(want->arch, c->arch) != 0)
 		return -1;
 	if (!strcmp(want->variant, c->variant))
 		return 10;
@@ -241,7 +241,7 @@ static int platform_score(const struct rt_image_platform *want,
 		return 4;
 	/* older ARM variants run on newer cores */
 	if (!strcmp(want->arch, "arm")) {
-		for (w = 0; w < 4 && strcmp(armv[w], want->variant); w++)
+		for (w = 0; w < 4 && strcmp(armv[w], want->variant) != 0; w++)
 			;
 		for (k = w + 1; k < 4; k++)
 			if (!strcmp(armv[k], c->variant))
@@ -270,7 +270,7 @@ int rt_manifest_pick(const struct rt_json *j, const struct rt_image_platform *wa
 			return rt_err_wrap(e, "index entry %d", n + 1);
 		if (!d.has_platform)
 			continue;
-		if (hl + 40 < sizeof have && strcmp(d.platform.os, "unknown")) {
+		if (hl + 40 < sizeof have && strcmp(d.platform.os, "unknown") != 0) {
 			int k = snprintf(have + hl, sizeof have - hl, "%s%s/%s%s%s", hl ? ", " : "",
 					 d.platform.os, d.platform.arch,
 					 d.platform.variant[0] ? "/" : "", d.platform.variant);

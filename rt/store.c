@@ -106,7 +106,7 @@ static int clean_tmp(struct rt_store *s, struct rt_err *e)
 		return rt_err_sys(e, "open tmp");
 	}
 	while (r == 0 && (d = readdir(dir)))
-		if (strcmp(d->d_name, ".") && strcmp(d->d_name, ".."))
+		if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0)
 			r = rt_store_rmtree(s->tmpfd, d->d_name, e);
 	closedir(dir);
 	if (r < 0)
@@ -138,6 +138,7 @@ int rt_store_open(struct rt_store *s, const char *root, enum rt_store_mode mode,
 		  struct rt_err *e)
 {
 	struct stat st;
+	int alone;
 
 	memset(s, 0, sizeof *s);
 	s->rootfd = s->lockfd = s->blobfd = s->layerfd = s->refsfd = s->tmpfd = -1;
@@ -180,22 +181,26 @@ int rt_store_open(struct rt_store *s, const char *root, enum rt_store_mode mode,
 	    (s->tmpfd = open_dir(s->rootfd, "tmp", e)) < 0)
 		goto fail;
 
-	if (flock(s->lockfd, LOCK_EX | LOCK_NB) == 0) {
-		if (clean_tmp(s, e) < 0)
-			goto fail;
-		/* Converting is not atomic: an exclusive user may come in
-		 * between, which is fine, we then wait for it. */
-		if (mode == RT_STORE_SHARED && lock_wait(s->lockfd, LOCK_SH) < 0) {
+	/* Alone in the store, if only for an instant: whatever is in tmp/
+	 * belongs to writers that are gone, and goes while we hold the lock
+	 * exclusively. Converting it to shared afterwards is not atomic: an
+	 * exclusive user may come in between, which is fine, we wait. */
+	alone = flock(s->lockfd, LOCK_EX | LOCK_NB) == 0;
+	if (!alone && errno != EWOULDBLOCK) {
+		rt_err_sys(e, "lock store");
+		goto fail;
+	}
+	if (!alone) {
+		if (lock_wait(s->lockfd, mode == RT_STORE_EXCL ? LOCK_EX : LOCK_SH) < 0) {
 			rt_err_sys(e, "lock store");
 			goto fail;
 		}
-	} else if (errno != EWOULDBLOCK) {
-		rt_err_sys(e, "lock store");
+		alone = mode == RT_STORE_EXCL;
+	}
+	if (alone && clean_tmp(s, e) < 0)
 		goto fail;
-	} else if (lock_wait(s->lockfd, mode == RT_STORE_EXCL ? LOCK_EX : LOCK_SH) < 0) {
-		rt_err_sys(e, "lock store");
-		goto fail;
-	} else if (mode == RT_STORE_EXCL && clean_tmp(s, e) < 0) {
+	if (mode == RT_STORE_SHARED && lock_wait(s->lockfd, LOCK_SH) < 0) {
+		rt_err_sys(e, "lock store (shared)");
 		goto fail;
 	}
 	return 0;
@@ -256,7 +261,7 @@ int rt_store_blob_read(struct rt_store *s, const char *digest, void *buf,
 	if (rt_io_read_file(s->blobfd, hex, buf, cap, len, e) < 0)
 		return rt_err_wrap(e, "blob %s", digest);
 	rt_sha256_buf(buf, *len, got);
-	if (memcmp(want, got, sizeof want))
+	if (memcmp(want, got, sizeof want) != 0)
 		return rt_err_set(e, 0, "blob %s: content does not match its digest", digest);
 	return 0;
 }
@@ -296,7 +301,7 @@ int rt_store_stage_blob(struct rt_store *s, const char *digest, const void *buf,
 	if (rt_sha256_parse(digest, strlen(digest), want, e) < 0)
 		return -1;
 	rt_sha256_buf(buf, len, got);
-	if (memcmp(want, got, sizeof want))
+	if (memcmp(want, got, sizeof want) != 0)
 		return rt_err_set(e, 0, "blob %s: content does not match its digest", digest);
 	if (rt_store_stage(s, e) < 0 || rt_store_space(s, len, e) < 0)
 		return -1;
@@ -628,7 +633,7 @@ static int du_at(int dirfd, const char *name, int depth, struct inoset *ino,
 		return rt_err_sys(e, "open %s", name);
 	}
 	while (r == 0 && (d = readdir(dir)))
-		if (strcmp(d->d_name, ".") && strcmp(d->d_name, ".."))
+		if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0)
 			r = du_at(fd, d->d_name, depth + 1, ino, bytes, e);
 	closedir(dir);
 	return r;

@@ -745,7 +745,7 @@ int rt_unpack_finish(struct rt_unpack *u, struct rt_unpack_stats *st, struct rt_
 		goto out;
 	}
 	rt_sha256_final(&u->h, got);
-	if (memcmp(got, u->o.digest, sizeof got)) {
+	if (memcmp(got, u->o.digest, sizeof got) != 0) {
 		char g[RT_SHA256_STR];
 
 		rt_sha256_format(got, g);
@@ -768,7 +768,7 @@ int rt_unpack_finish(struct rt_unpack *u, struct rt_unpack_stats *st, struct rt_
 	}
 	if (u->o.check_diff) {
 		rt_sha256_final(&u->hd, got);
-		if (memcmp(got, u->o.diff_id, sizeof got)) {
+		if (memcmp(got, u->o.diff_id, sizeof got) != 0) {
 			char g[RT_SHA256_STR];
 
 			rt_sha256_format(got, g);
@@ -854,7 +854,8 @@ static int hash_xattrs(struct walk *w, struct rt_sha256 *h, int fd, struct rt_er
 			return rt_err_set(e, 0, "%s: too many xattrs", w->path);
 		v[cnt++] = w->names + i;
 	}
-	qsort(v, cnt, sizeof v[0], cmpstr);
+	if (cnt)
+		qsort(v, cnt, sizeof v[0], cmpstr);
 	put32(h, (uint32_t)cnt);
 	for (i = 0; i < cnt; i++) {
 		ssize_t l = fgetxattr(fd, v[i], w->val, XATTR_BUF);

@@ -113,6 +113,7 @@ is "$out" "Loaded image: two:a Loaded image: two:b " "an OCI layout with two ima
 gzip -c "$T/app2.tar" | rt load > "$T/gz.out" 2>&1
 ok $? "a gzip'd archive through a pipe"
 is "$(cat "$T/gz.out")" "Loaded image: app:2" "loads the same image"
+is "$(rt load - < "$T/app2.tar" 2>&1)" "Loaded image: app:2" "rt load - reads stdin"
 
 # --- verify --------------------------------------------------------------------
 out=$(rt verify app:1)
