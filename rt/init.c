@@ -269,7 +269,6 @@ static void leave_initramfs(char **argv)
 {
 	struct statfs sfs;
 	struct stat st;
-	char *envp[] = { SWITCHED, NULL };
 	int old, new;
 
 	if (getenv("rt_switched") || statfs("/", &sfs) < 0 || stat("/", &st) < 0 ||
@@ -294,7 +293,9 @@ static void leave_initramfs(char **argv)
 		say("switch to the tmpfs root: %s\n", strerror(errno));
 		return;
 	}
-	execve("/sbin/init", argv, envp);
+	/* Keep the kernel's rt_data=, rt_ip=, ... for the second run. */
+	setenv("rt_switched", "1", 1);
+	execv("/sbin/init", argv);
 	say("exec /sbin/init: %s\n", strerror(errno));
 }
 
