@@ -27,9 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef CONFIG_WATCHDOG
 #include <linux/watchdog.h>
-#endif
 
 #include "err.h"
 #include "init.h"
