@@ -497,7 +497,7 @@ static int verb_exec(const struct rt_opts *o, int argc, char **argv)
 	struct rt_ctl_rd *r;
 	static struct rt_ctl_rd rd;
 	const char *v, *workdir = NULL, *user = NULL;
-	int k, interactive = 0, tty = 0, fd, rc, fds[RT_CTL_MAXFD], nfds = 0, io[3];
+	int k, interactive = 0, tty = 0, fd, rc, fds[RT_CTL_MAXFD], nfds = 0;
 	bool is_tty = false;
 	struct rt_err e;
 
@@ -557,39 +557,32 @@ static int verb_exec(const struct rt_opts *o, int argc, char **argv)
 	rt_json_w_key(&w, "tty");
 	rt_json_w_bool(&w, tty);
 	rt_json_w_end(&w);
+	/* Our stdio never goes in: the process gets pipes (or a terminal)
+	   and we relay them; without -i its stdin is /dev/null. */
+	rt_json_w_key(&w, "stdin");
+	rt_json_w_bool(&w, interactive);
 	rt_json_w_end(&w);
-	/* Without -t the process gets our own stdio, with no copy through
-	   the daemon; without -i its stdin is /dev/null. */
-	io[0] = interactive ? 0 : open("/dev/null", O_RDONLY | O_CLOEXEC);
-	io[1] = 1;
-	io[2] = 2;
 	r = &rd;
 	rt_client_rd(r);
-	if (rt_client_send(fd, &w, io, tty ? 0 : 3, "exec") < 0 ||
+	if (rt_client_send(fd, &w, NULL, 0, "exec") < 0 ||
 	    rt_client_read(fd, r, &j, fds, &nfds, "exec") < 0) {
 		close(fd);
 		return RT_EXIT_RT;
 	}
-	if (!interactive && io[0] >= 0)
-		close(io[0]);
 	rc = rt_client_status(&j, "exec");
 	if (rc) {
+		while (nfds > 0)
+			close(fds[--nfds]);
 		close(fd);
 		return rc;
 	}
 	rt_json_bool(&j, rt_json_find(&j, 0, "tty"), &is_tty, &e);
-	if (is_tty && nfds >= 1) {
+	if (is_tty && nfds == 1)
 		rc = rt_client_tty(fd, fds[0], interactive, "exec");
-	} else {
-		int64_t code = RT_EXIT_RT;
-		int n = 0;
-
-		rt_client_rd(r);
-		if (rt_client_read(fd, r, &j, NULL, &n, "exec") == 0 && rt_client_exit(&j, &code))
-			rc = (int)(code & 255);
-		else
-			rc = RT_EXIT_RT;
-	}
+	else if (!is_tty && nfds >= 2)
+		rc = rt_client_pipes(fd, fds[0], fds[1], nfds == 3 ? fds[2] : -1, "exec");
+	else
+		rc = rt_cli_fail("exec", RT_EXIT_RT, "the rt daemon sent no stdio");
 	close(fd);
 	return rc;
 }

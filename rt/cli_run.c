@@ -731,13 +731,11 @@ static int verb_run_create(const struct rt_opts *o, int argc, char **argv, int r
 	if (f.detach) {
 		struct rt_json_w w;
 		struct rt_json j;
-		int in = 0;
 
+		/* -d -i: the daemon holds the container's stdin open. */
 		rt_client_req(&w, "start", id);
-		rt_json_w_key(&w, "stdin");
-		rt_json_w_bool(&w, f.interactive && !f.tty);
 		rt_json_w_end(&w);
-		rc = rt_client_call(fd, &w, &in, f.interactive && !f.tty ? 1 : 0, &j, verb);
+		rc = rt_client_call(fd, &w, NULL, 0, &j, verb);
 		close(fd);
 		if (rc)
 			return rc;

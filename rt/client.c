@@ -364,26 +364,113 @@ static int sigfd_open(int tty)
 	return signalfd(-1, &s, SFD_CLOEXEC);
 }
 
-/* Stream an attached run until its {"exit":N}; returns N. */
-static int attach_stream(const struct rt_opts *o, int fd, const char *ref, const char *verb)
+/* Our stdin into a container's stdin pipe. Neither side may block: a
+ * container that does not read its input must not keep us from reading
+ * its output (which would keep it from writing). A chunk of input is
+ * taken only once the last one is written. */
+struct feed {
+	int to;                 /* the pipe's write end; -1 once closed */
+	size_t off, len;
+	char buf[4096];
+};
+
+static void feed_init(struct feed *f, int to)
+{
+	f->to = to;
+	f->off = f->len = 0;
+	if (to >= 0)
+		fcntl(to, F_SETFL, fcntl(to, F_GETFL) | O_NONBLOCK);
+}
+
+static void feed_close(struct feed *f)
+{
+	if (f->to >= 0)
+		close(f->to);
+	f->to = -1;
+}
+
+/* Two poll slots: our stdin while there is room, the pipe while a chunk
+ * waits. */
+static void feed_poll(const struct feed *f, struct pollfd *p)
+{
+	p[0].fd = f->to >= 0 && f->len == 0 ? 0 : -1;
+	p[0].events = POLLIN;
+	p[1].fd = f->to >= 0 && f->len > 0 ? f->to : -1;
+	p[1].events = POLLOUT;
+}
+
+static void feed_run(struct feed *f, const struct pollfd *p)
+{
+	if (p[0].fd >= 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+		ssize_t n = read(0, f->buf, sizeof f->buf);
+
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return;
+		if (n <= 0) {           /* our end of input: the container's */
+			feed_close(f);
+			return;
+		}
+		f->off = 0;
+		f->len = (size_t)n;
+	}
+	while (f->to >= 0 && f->off < f->len) {
+		ssize_t n = write(f->to, f->buf + f->off, f->len - f->off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n < 0) {            /* EPIPE: nobody reads it any more */
+			feed_close(f);
+			return;
+		}
+		f->off += (size_t)n;
+	}
+	f->off = f->len = 0;
+}
+
+/* Our output went away (a closed pipe): die of it as a program writing
+ * there would, SIGPIPE being ignored while we feed a pipe. */
+static int out_write(int fd, const void *p, size_t n)
+{
+	struct rt_err e;
+
+	if (rt_io_write_all(fd, p, n, &e) == 0)
+		return 0;
+	if (e.errnum == EPIPE) {
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
+	return -1;
+}
+
+/* Stream an attached run until its {"exit":N}; returns N. in: the write
+ * end of its stdin pipe, or -1. */
+static int attach_stream(const struct rt_opts *o, int fd, const char *ref, int in,
+			 const char *verb)
 {
 	static struct rt_ctl_rd r;
+	static struct feed f;
 	int sfd = sigfd_open(0);
 
 	rt_client_rd(&r);
+	feed_init(&f, in);
+	signal(SIGPIPE, SIG_IGN);
 	for (;;) {
-		struct pollfd p[2] = { { fd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		struct pollfd p[4] = { { fd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
 		char msg[RT_ERR_MSG + 64];
 		struct rt_json j;
 		struct rt_err e;
 		int n = 0, k;
 		int64_t code = RT_EXIT_RT;
 
-		if (poll(p, sfd >= 0 ? 2 : 1, -1) < 0) {
+		feed_poll(&f, p + 2);
+		if (poll(p, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		feed_run(&f, p + 2);
 		if (sfd >= 0 && (p[1].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 
@@ -400,17 +487,105 @@ static int attach_stream(const struct rt_opts *o, int fd, const char *ref, const
 					   "the rt daemon closed the connection" :
 					   rt_err_str(&e, msg, sizeof msg));
 		if (r.type == RT_CTL_OUT || r.type == RT_CTL_ERR) {
-			if (rt_io_write_all(r.type == RT_CTL_OUT ? 1 : 2, r.buf, r.len, &e) < 0)
-				return RT_EXIT_RT;
+			if (out_write(r.type == RT_CTL_OUT ? 1 : 2, r.buf, r.len) < 0)
+				break;
 			continue;
 		}
+		feed_close(&f);
 		if (rt_json_parse(&j, (const char *)r.buf, r.len, rtok, NOPTS(rtok), 0, &e) < 0)
 			return rt_cli_fail(verb, RT_EXIT_RT, "bad reply from the rt daemon: %s", e.msg);
 		if (rt_client_exit(&j, &code))
 			return (int)(code & 255);
 		return rt_client_status(&j, verb);
 	}
+	feed_close(&f);
 	return RT_EXIT_RT;
+}
+
+/* Copy a pipe to our fd to, one read or (drain) all there is; 0 once it
+ * is closed (end of file, or our side failed), 1 while it stays open. */
+static int pipe_out(int *from, int to, int drain)
+{
+	char buf[16384];
+	int rounds = 0;
+
+	while (drain || rounds++ == 0) {
+		ssize_t n = read(*from, buf, sizeof buf);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 1;
+		if (n <= 0 || out_write(to, buf, (size_t)n) < 0) {
+			close(*from);
+			*from = -1;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int rt_client_pipes(int fd, int out, int err, int in, const char *verb)
+{
+	static struct rt_ctl_rd r;
+	static struct feed f;
+	int io[2] = { out, err }, k, rc = RT_EXIT_RT;
+
+	rt_client_rd(&r);
+	feed_init(&f, in);
+	signal(SIGPIPE, SIG_IGN);
+	for (k = 0; k < 2; k++)
+		fcntl(io[k], F_SETFL, fcntl(io[k], F_GETFL) | O_NONBLOCK);
+	for (;;) {
+		struct pollfd p[5] = { { fd, POLLIN, 0 }, { io[0], POLLIN, 0 }, { io[1], POLLIN, 0 } };
+		char msg[RT_ERR_MSG + 64];
+		struct rt_json j;
+		struct rt_err e;
+		int64_t code;
+		int n = 0;
+
+		feed_poll(&f, p + 3);
+		if (poll(p, 5, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		feed_run(&f, p + 3);
+		for (k = 0; k < 2; k++)
+			if (io[k] >= 0 && (p[1 + k].revents & (POLLIN | POLLHUP | POLLERR)))
+				pipe_out(&io[k], 1 + k, 0);
+		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		k = rt_ctl_read_frame(fd, &r, NULL, &n, &e);
+		if (k <= 0) {
+			rt_cli_fail(verb, RT_EXIT_RT, "%s", k == 0 ?
+				    "the rt daemon closed the connection" :
+				    rt_err_str(&e, msg, sizeof msg));
+			break;
+		}
+		if (r.type != RT_CTL_JSON)
+			continue;
+		if (rt_json_parse(&j, (const char *)r.buf, r.len, rtok, NOPTS(rtok), 0, &e) < 0) {
+			rt_cli_fail(verb, RT_EXIT_RT, "bad reply from the rt daemon: %s", e.msg);
+			break;
+		}
+		if (!rt_client_exit(&j, &code)) {
+			rc = rt_client_status(&j, verb);
+			break;
+		}
+		/* The process is gone: what it wrote is in the pipes. What
+		   a child it left behind writes later is not waited for. */
+		for (k = 0; k < 2; k++)
+			if (io[k] >= 0)
+				pipe_out(&io[k], 1 + k, 1);
+		rc = (int)(code & 255);
+		break;
+	}
+	feed_close(&f);
+	for (k = 0; k < 2; k++)
+		if (io[k] >= 0)
+			close(io[k]);
+	return rc;
 }
 
 /* Relay a terminal: our stdin to the master, the master to our stdout,
@@ -484,7 +659,7 @@ int rt_client_attach(const struct rt_opts *o, int fd, const char *ref, int inter
 	static struct rt_ctl_rd r;
 	struct rt_json_w w;
 	struct rt_json j;
-	int fds[RT_CTL_MAXFD], nfds = 0, stdin_fd = 0, rc;
+	int fds[RT_CTL_MAXFD], nfds = 0, rc;
 	bool is_tty = false;
 	struct rt_err e;
 
@@ -495,7 +670,7 @@ int rt_client_attach(const struct rt_opts *o, int fd, const char *ref, int inter
 	rt_json_w_bool(&w, interactive && !tty);
 	rt_json_w_end(&w);
 	rt_client_rd(&r);
-	if (rt_client_send(fd, &w, &stdin_fd, interactive && !tty ? 1 : 0, verb) < 0 ||
+	if (rt_client_send(fd, &w, NULL, 0, verb) < 0 ||
 	    rt_client_read(fd, &r, &j, fds, &nfds, verb) < 0)
 		return RT_EXIT_RT;
 	rc = rt_client_status(&j, verb);
@@ -510,7 +685,10 @@ int rt_client_attach(const struct rt_opts *o, int fd, const char *ref, int inter
 			return rt_cli_fail(verb, RT_EXIT_RT, "the rt daemon sent no terminal");
 		return rt_client_tty(fd, fds[0], interactive, verb);
 	}
-	return attach_stream(o, fd, ref, verb);
+	/* With -i, the write end of the container's stdin pipe. */
+	while (nfds > 1)
+		close(fds[--nfds]);
+	return attach_stream(o, fd, ref, nfds ? fds[0] : -1, verb);
 }
 
 

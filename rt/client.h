@@ -83,6 +83,11 @@ int rt_client_attach(const struct rt_opts *o, int fd, const char *ref, int inter
  * the exit code from fd. */
 int rt_client_tty(int fd, int master, int interactive, const char *verb);
 
+/* exec without -t: relay the process's stdout and stderr pipes to ours
+ * and our stdin into in (its stdin's write end, or -1), all closed here,
+ * until fd brings {"exit":N}; returns N. */
+int rt_client_pipes(int fd, int out, int err, int in, const char *verb);
+
 /* mkdir -p of an absolute path the administrator gave (symlinks in it
  * are followed); returns an O_DIRECTORY fd. */
 int rt_client_mkdir_p(const char *path, mode_t mode, struct rt_err *e);

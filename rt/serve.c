@@ -473,17 +473,18 @@ static void op_start(int i, const struct rt_ctl_req *q, int ci)
 	struct ctr *c = &sup_ctrs[ci];
 	struct rt_err e;
 	uint64_t cursor = c->ring.head;
-	int alive = rt_life_alive(&c->life);
+	int alive = rt_life_alive(&c->life), r;
 
 	if (sup.stopping)
 		return reply_err(i, 125, "the rt daemon is shutting down");
-	if (q->stdin_open && !c->m.tty) {
-		sup_xclose(&c->stdin_fd);
-		c->stdin_fd = take_fd(i);
-	}
+	/* A client that attaches with -i gets stdin even when the
+	   container was created without it (start -ai). */
+	if (q->stdin_open && q->attach && !c->m.tty && !alive)
+		c->stdin_want = 1;
 	if (!alive) {
 		rt_err_clear(&e);
 		sup_ctr_event(ci, RT_LE_START, 0, &e);
+		c->stdin_want = 0;
 		if (!c->used)
 			return reply_err(i, 125, "container removed");
 		if (!rt_life_alive(&c->life) && c->life.state != RT_LS_RESTARTING) {
@@ -511,7 +512,21 @@ static void op_start(int i, const struct rt_ctl_req *q, int ci)
 		wait_start(i, ci);
 		return;
 	}
-	reply_ok(i);
+	if (q->stdin_open && c->stdin_w >= 0) {
+		static const char ok[] = "{\"ok\":true,\"stdin\":true}";
+
+		/* The client feeds the container's stdin pipe and closes it
+		   at its end of input, as Docker's attach with StdinOnce:
+		   our copy goes, so the container sees that end. */
+		r = rt_ctl_send(conns[i].fd, RT_CTL_JSON, ok, sizeof ok - 1, &c->stdin_w, 1, &e);
+		sup_xclose(&c->stdin_w);
+		if (r < 0) {
+			sup_conn_close(i);
+			return;
+		}
+	} else {
+		reply_ok(i);
+	}
 	if (conns[i].fd >= 0)
 		follow_start(i, ci, alive ? c->ring.head : cursor, 1, 1, 0);
 }
@@ -639,6 +654,32 @@ static void op_inspect(int i, int ci)
 	reply_json(i, &w);
 }
 
+static void close_fd(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+/* An exec'd process gets pipes, never the client's own fds: a process
+ * could reopen those through /proc/self/fd/N with any access (a file
+ * given as stdout for reading, as stdin for writing). Without -i its
+ * stdin is the container's /dev/null (-1). */
+static int exec_pipes(int io[3][2], int in, struct rt_err *e)
+{
+	int k;
+
+	for (k = in ? 0 : 1; k < 3; k++)
+		if (pipe2(io[k], O_CLOEXEC) < 0) {
+			rt_err_sys(e, "pipe");
+			while (k-- > 0) {
+				sup_xclose(&io[k][0]);
+				sup_xclose(&io[k][1]);
+			}
+			return -1;
+		}
+	return 0;
+}
+
 static void op_exec(int i, const struct rt_ctl_req *q, int ci)
 {
 	static char xarena[RT_CTL_MAX + 8192];
@@ -647,7 +688,7 @@ static void op_exec(int i, const struct rt_ctl_req *q, int ci)
 	struct rt_sandbox_proc p = { 0, -1, -1 };
 	char sdir[RT_PATH_MAX];
 	struct rt_err e;
-	int slot, k, r;
+	int slot, k, r, io[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
 
 	if (!IS_ENABLED(CONFIG_EXEC))
 		return reply_err(i, 125, "exec is not available in this build");
@@ -662,15 +703,18 @@ static void op_exec(int i, const struct rt_ctl_req *q, int ci)
 	    rt_ctr_exec(c->conf, c->conflen, q->obj, q->objlen, &x, xarena, sizeof xarena, &e) < 0)
 		return reply_e(i, 125, &e);
 	x.tty = x.tty && IS_ENABLED(CONFIG_TTY);
-	if (!x.tty) {
-		if (conns[i].nfds != 3)
-			return reply_err(i, 125, "exec needs the client's stdin, stdout and stderr");
-		for (k = 0; k < 3; k++)
-			x.stdio[k] = conns[i].fds[k];
-	}
+	if (!x.tty && exec_pipes(io, q->stdin_open, &e) < 0)
+		return reply_e(i, 125, &e);
+	for (k = 0; !x.tty && k < 3; k++)
+		x.stdio[k] = io[k][k == 0 ? 0 : 1];
 	r = rt_sandbox_exec_spawn(&sup_spec, &c->proc, &x, &p, &e);
-	if (r < 0)
+	for (k = 0; !x.tty && k < 3; k++)
+		sup_xclose(&io[k][k == 0 ? 0 : 1]);
+	if (r < 0) {
+		for (k = 0; !x.tty && k < 3; k++)
+			sup_xclose(&io[k][k == 0 ? 1 : 0]);
 		return reply_e(i, sup_spawn_code(&e), &e);
+	}
 	execs[slot].pid = p.pid;
 	execs[slot].conn = i;
 	if (p.pidfd >= 0)
@@ -680,12 +724,20 @@ static void op_exec(int i, const struct rt_ctl_req *q, int ci)
 
 		r = rt_ctl_send(conns[i].fd, RT_CTL_JSON, ok, sizeof ok - 1, &p.pty, 1, &e);
 		close(p.pty);
-		if (r < 0) {
-			sup_conn_close(i);
-			return;
-		}
 	} else {
-		reply_ok(i);
+		static const char ok[] = "{\"ok\":true,\"pipes\":true}";
+		/* Our ends go to the client, which relays them: stdout,
+		   stderr, then stdin's write end when it asked for -i. */
+		int fds[3] = { io[1][0], io[2][0], io[0][1] };
+
+		r = rt_ctl_send(conns[i].fd, RT_CTL_JSON, ok, sizeof ok - 1, fds,
+				fds[2] >= 0 ? 3 : 2, &e);
+		for (k = 0; k < 3; k++)
+			close_fd(fds[k]);
+	}
+	if (r < 0) {
+		sup_conn_close(i);
+		return;
 	}
 	if (conns[i].fd >= 0) {
 		conns[i].mode = M_EXEC;

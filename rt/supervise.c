@@ -134,7 +134,7 @@ void sup_ctr_free(int ci)
 {
 	struct ctr *c = &sup_ctrs[ci];
 
-	sup_xclose(&c->stdin_fd);
+	sup_xclose(&c->stdin_w);
 	sup_xclose(&c->proc.pidfd);
 	free(c->rec);
 	memset(c, 0, sizeof *c);
@@ -186,7 +186,7 @@ int sup_ctr_alloc(const char *rec, size_t len, struct rt_err *e)
 	}
 	rt_life_init(&c->life, pm.policy, pm.autoremove);
 	c->out[0] = c->out[1] = -1;
-	c->proc.pidfd = c->proc.pty = c->stdin_fd = -1;
+	c->proc.pidfd = c->proc.pty = c->stdin_w = -1;
 	c->tty_client = -1;
 	c->used = 1;
 	return ci;
@@ -411,7 +411,7 @@ static int do_spawn(int ci, struct rt_err *e)
 {
 	struct ctr *c = &sup_ctrs[ci];
 	char sdir[RT_PATH_MAX];
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, in = -1, r;
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, inp[2] = { -1, -1 }, in = -1, r;
 	struct rt_sandbox_proc p = { 0, -1, -1 };
 
 	if (sup_build_spec(ci, sdir, sizeof sdir, e) < 0)
@@ -422,10 +422,19 @@ static int do_spawn(int ci, struct rt_err *e)
 			rt_err_sys(e, "pipe");
 			goto fail;
 		}
-		in = c->stdin_fd;
-		c->stdin_fd = -1;
-		if (in < 0)
+		/* -i: a pipe whose write end we hold, never a client's own
+		   fd, which the container could reopen through
+		   /proc/self/fd/0 with any access (a file for writing). */
+		if (c->m.stdin_open || c->stdin_want) {
+			if (pipe2(inp, O_CLOEXEC) < 0) {
+				rt_err_sys(e, "pipe");
+				goto fail;
+			}
+			in = inp[0];
+			inp[0] = -1;
+		} else {
 			in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		}
 		if (in < 0) {
 			rt_err_sys(e, "open /dev/null");
 			goto fail;
@@ -455,6 +464,9 @@ static int do_spawn(int ci, struct rt_err *e)
 	if (r < 0)
 		goto fail;
 	c->proc = p;
+	c->stdin_want = 0;
+	sup_xclose(&c->stdin_w);
+	c->stdin_w = inp[1];
 	c->started = sup_real_ns();
 	c->ran = 1;
 	c->error[0] = '\0';
@@ -476,6 +488,7 @@ static int do_spawn(int ci, struct rt_err *e)
 	return 0;
 fail:
 	sup_xclose(&in);
+	sup_xclose(&inp[1]);
 	sup_xclose(&outp[0]);
 	sup_xclose(&outp[1]);
 	sup_xclose(&errp[0]);
@@ -585,6 +598,7 @@ static void ctr_died(int ci, int status)
 	/* The writable layer stays for a restart; rm throws it away. */
 	c->proc.pid = 0;
 	sup_xclose(&c->proc.pidfd);
+	sup_xclose(&c->stdin_w);
 #ifdef CONFIG_NET_BRIDGE
 	{
 		struct rt_err ne;

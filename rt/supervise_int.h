@@ -34,7 +34,11 @@ struct ctr {
 				   is the pty master and out[1] is -1 */
 	int polled[2];          /* out[i] is in the epoll set */
 	int tty_client;         /* conn holding the pty master, -1 */
-	int stdin_fd;           /* a client's stdin for the next spawn */
+	int stdin_w;            /* -i without -t: the write end of the
+				   container's stdin pipe, held (stdin stays
+				   open) until an attached client takes it or
+				   the run ends */
+	int stdin_want;         /* the next spawn gets a stdin pipe */
 	int64_t started, finished;  /* ns since the epoch */
 	int ran;
 	int reaped, reaped_code;   /* PID 1 died, its output not all read */
