@@ -224,6 +224,8 @@ struct runflags {
 	int nenv;
 	const char *vols[RT_SANDBOX_MAX_MOUNTS];
 	int nvols;
+	const char *tmpfss[RT_SANDBOX_MAX_MOUNTS];      /* --tmpfs as typed */
+	int ntmpfs;
 	const char *network;    /* --network as given; NULL: none, or bridge
 				   when a port, --add-host or --dns asks for one */
 	const char *ports[RT_RUN_MAX_PORTS];     /* -p as typed, then -P's */
@@ -245,7 +247,7 @@ static const struct opt run_opts[] = {
 	{ 0, "stop-timeout", 1 }, { 0, "rootfs", 1 }, { 0, "entrypoint", 1 },
 	{ 0, "net", 1 }, { 'p', "publish", 1 }, { 'P', "publish-all", 0 },
 	{ 0, "add-host", 1 }, { 0, "dns", 1 }, { 0, "log-size", 1 },
-	{ 0, "log-mirror", 1 },
+	{ 0, "log-mirror", 1 }, { 0, "tmpfs", 1 },
 };
 
 static char envfile_buf[65536];
@@ -350,9 +352,13 @@ static int parse_run(struct runflags *f, struct optp *p, const char *verb)
 				return rt_cli_fail(verb, RT_EXIT_USAGE, "too many --dns");
 			f->dns[f->ndns++] = v;
 		} else if (!strcmp(n, "volume")) {
-			if (f->nvols >= RT_SANDBOX_MAX_MOUNTS)
-				return rt_cli_fail(verb, RT_EXIT_USAGE, "too many volumes");
+			if (f->nvols + f->ntmpfs >= RT_SANDBOX_MAX_MOUNTS)
+				return rt_cli_fail(verb, RT_EXIT_USAGE, "too many volumes and --tmpfs");
 			f->vols[f->nvols++] = v;
+		} else if (!strcmp(n, "tmpfs")) {
+			if (f->nvols + f->ntmpfs >= RT_SANDBOX_MAX_MOUNTS)
+				return rt_cli_fail(verb, RT_EXIT_USAGE, "too many volumes and --tmpfs");
+			f->tmpfss[f->ntmpfs++] = v;
 		} else if (!strcmp(n, "tmpfs-size") || !strcmp(n, "memory")) {
 			if (parse_size(v, n[0] == 't' ? &f->tmpfs : &f->memory) < 0)
 				return rt_cli_fail(verb, RT_EXIT_USAGE, "invalid size for --%s: '%s'", n, v);
@@ -465,6 +471,61 @@ static int write_mount(const struct rt_opts *o, struct rt_json_w *w, const char 
 	return 0;
 }
 
+/* --tmpfs /path[:opts]: a fresh tmpfs, nosuid and nodev always, noexec
+ * unless "exec", mode 1777 and the Kconfig size cap unless size= and
+ * mode= say otherwise (Docker's options; a size is always set, as a
+ * tmpfs without one may fill half the RAM). */
+static int write_tmpfs(struct rt_json_w *w, const char *spec, const char *verb)
+{
+	char buf[RT_PATH_MAX], *opts, *o, *next;
+	uint64_t size = RT_SANDBOX_TMPFS_DEFAULT, mode = 01777;
+	int ro = 0, ex = 0;
+
+	if (snprintf(buf, sizeof buf, "%s", spec) >= (int)sizeof buf)
+		return rt_cli_fail(verb, RT_EXIT_USAGE, "--tmpfs spec too long");
+	opts = strchr(buf, ':');
+	if (opts)
+		*opts++ = '\0';
+	if (buf[0] != '/' || !strcmp(buf, "/"))
+		return rt_cli_fail(verb, RT_EXIT_USAGE, "invalid --tmpfs destination '%s': must be absolute", buf);
+	for (o = opts; o && *o; o = next) {
+		next = strchr(o, ',');
+		if (next)
+			*next++ = '\0';
+		if (!strncmp(o, "size=", 5)) {
+			if (parse_size(o + 5, &size) < 0 || size == 0 || size > (uint64_t)1 << 50)
+				return rt_cli_fail(verb, RT_EXIT_USAGE, "invalid --tmpfs size '%s'", o + 5);
+		} else if (!strncmp(o, "mode=", 5)) {
+			char *end;
+
+			mode = strtoull(o + 5, &end, 8);
+			if (!o[5] || *end || mode == 0 || mode > 07777)
+				return rt_cli_fail(verb, RT_EXIT_USAGE, "invalid --tmpfs mode '%s' (octal, 1 to 7777)", o + 5);
+		} else if (!strcmp(o, "ro") || !strcmp(o, "rw")) {
+			ro = o[1] == 'o';
+		} else if (!strcmp(o, "exec") || !strcmp(o, "noexec")) {
+			ex = o[0] == 'e';
+		} else if (strcmp(o, "nosuid") && strcmp(o, "nodev")) {
+			return rt_cli_fail(verb, RT_EXIT_USAGE,
+					   "invalid --tmpfs option '%s' (size=, mode=, ro, rw, exec, noexec, nosuid, nodev)", o);
+		}
+	}
+	rt_json_w_obj(w);
+	rt_json_w_key(w, "tmpfs");
+	rt_json_w_bool(w, true);
+	rt_json_w_key(w, "dst");
+	rt_json_w_str(w, buf);
+	rt_json_w_key(w, "size");
+	rt_json_w_u64(w, size);
+	rt_json_w_key(w, "mode");
+	rt_json_w_u64(w, mode);
+	rt_json_w_key(w, "ro");
+	rt_json_w_bool(w, ro);
+	rt_json_w_key(w, "exec");
+	rt_json_w_bool(w, ex);
+	rt_json_w_end(w);
+	return 0;
+}
 
 static int count(char *const *v)
 {
@@ -609,6 +670,9 @@ static int build_create(const struct rt_opts *o, struct rt_json_w *w, const stru
 			if (write_mount(&ro, w, f->vols[k], verb))
 				return RT_EXIT_USAGE;
 	}
+	for (k = 0; k < f->ntmpfs; k++)
+		if (write_tmpfs(w, f->tmpfss[k], verb))
+			return RT_EXIT_USAGE;
 	rt_json_w_end(w);
 	rt_json_w_key(w, "read_only");
 	rt_json_w_bool(w, f->readonly);

@@ -20,7 +20,7 @@ static const struct key {
 	{ "hostname", "--hostname", 0 }, { "network", "--network", 0 },
 	{ "read_only", NULL, 0 },    { "init", NULL, 0 },
 	{ "stop_timeout", "--stop-timeout", 0 },
-	{ "tmpfs_size", "--tmpfs-size", 0 },
+	{ "tmpfs_size", "--tmpfs-size", 0 }, { "tmpfs", "--tmpfs", 1 },
 	{ "cap_add", "--cap-add", 1 }, { "cap_drop", "--cap-drop", 1 },
 	{ "after", NULL, 1 },
 	{ "log_size", "--log-size", 0 }, { "log_mirror", "--log-mirror", 0 },

@@ -17,6 +17,7 @@
  *   network = host | none | bridge         read_only = true
  *   init = true | false    stop_timeout = 10    tmpfs_size = 16m
  *   cap_add = NET_ADMIN    cap_drop = ALL  repeatable
+ *   tmpfs = /run:size=8m,mode=755          repeatable (--tmpfs)
  *   after = db                             repeatable: start after these apps
  *
  * Anything else is an error naming the file and line: a typo never turns

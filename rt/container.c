@@ -269,13 +269,22 @@ static int check(const struct rt_json *j, struct rt_ctr_meta *m, struct rt_err *
 			return rt_err_set(e, EINVAL, "config: 'mounts' must be an array of at most %d",
 					  RT_SANDBOX_MAX_MOUNTS);
 		for (i = rt_json_first(j, t); i >= 0; i = rt_json_next(j, t, i)) {
-			int ro;
+			int ro, tmpfs;
 
 			if (rt_json_type(j, i) != RT_JSON_OBJECT)
 				return rt_err_set(e, EINVAL, "config: a mount is not an object");
-			if (get_str(j, i, "src", s, sizeof s, 1, e) < 0)
+			if (get_bool(j, i, "tmpfs", &tmpfs, e) < 0 || get_bool(j, i, "exec", &ro, e) < 0)
 				return -1;
-			if (!abs_path_ok(s))
+			/* A tmpfs is always capped (size 0 would mean unlimited). */
+			if (get_u64(j, i, "size", (uint64_t)1 << 50, &v, e) < 0)
+				return -1;
+			if (tmpfs && !v)
+				return rt_err_set(e, EINVAL, "config: a tmpfs mount needs a size");
+			if (get_u64(j, i, "mode", 07777, &v, e) < 0)
+				return -1;
+			if (get_str(j, i, "src", s, sizeof s, !tmpfs, e) < 0)
+				return -1;
+			if (tmpfs ? s[0] != '\0' : !abs_path_ok(s))
 				return rt_err_set(e, EINVAL, "mount source '%s' is not an absolute path", s);
 			if (get_str(j, i, "dst", s, sizeof s, 1, e) < 0)
 				return -1;
@@ -285,7 +294,7 @@ static int check(const struct rt_json *j, struct rt_ctr_meta *m, struct rt_err *
 				return -1;
 			if (get_str(j, i, "volume", s, RT_CTR_NAME + 1, 0, e) < 0)
 				return -1;
-			if (s[0] && !rt_ctr_volume_ok(s))
+			if (s[0] && (tmpfs || !rt_ctr_volume_ok(s)))
 				return rt_err_set(e, EINVAL, "invalid volume name '%s'", s);
 		}
 	}
@@ -439,6 +448,15 @@ static uint64_t opt_u64(const struct rt_json *j, const char *key)
 	return v;
 }
 
+static uint64_t mount_u64(const struct rt_json *j, int obj, const char *key)
+{
+	struct rt_err e;
+	uint64_t v = 0;
+
+	rt_json_u64(j, rt_json_find(j, obj, key), &v, &e);
+	return v;
+}
+
 static int opt_bool(const struct rt_json *j, int obj, const char *key)
 {
 	struct rt_err e;
@@ -497,9 +515,13 @@ int rt_ctr_spec(const struct rt_ctr_meta *m, const char *conf, size_t len,
 	for (i = rt_json_first(&j, t); i >= 0 && s->nmounts < RT_SANDBOX_MAX_MOUNTS; i = rt_json_next(&j, t, i)) {
 		struct rt_mount *mt = &s->mounts[s->nmounts++];
 
+		mt->kind = opt_bool(&j, i, "tmpfs") ? RT_MOUNT_TMPFS : RT_MOUNT_BIND;
 		mt->source = opt_str(&a, &j, i, "src", e, &bad);
 		mt->dest = opt_str(&a, &j, i, "dst", e, &bad);
 		mt->readonly = opt_bool(&j, i, "ro");
+		mt->tmpfs_bytes = mount_u64(&j, i, "size");
+		mt->tmpfs_mode = (unsigned)mount_u64(&j, i, "mode");
+		mt->tmpfs_exec = opt_bool(&j, i, "exec");
 		/* A named volume starts with what the image has at its path. */
 		mt->seed = rt_json_find(&j, i, "volume") >= 0;
 	}

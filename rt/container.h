@@ -17,7 +17,9 @@
  *   "always", "unless-stopped"), network ("none" | "host" | a bridge
  *   network: "bridge" or a user network's name), ports ["-p spec"],
  *   add_hosts ["NAME:IP"], dns ["IP"] (the last four: see netconf.h),
- *   mounts [{"src": abs, "dst": abs, "ro": bool, "volume": name}],
+ *   mounts [{"src": abs, "dst": abs, "ro": bool, "volume": name} or
+ *   {"tmpfs": true, "dst": abs, "size": bytes (> 0), "mode": 07777 at
+ *   most, "ro": bool, "exec": bool}],
  *   read_only, tmpfs_size, memory, pids, cpus (thousandths), cap_add,
  *   cap_drop (masks), init, stop_timeout (s), tty, stdin, rm, name, app
  *   (true for the containers reload manages), log_size (KiB of log ring,

@@ -736,11 +736,13 @@ static int build_volume(struct ctx *c, const struct rt_mount *v, struct rt_err *
 		r = mountpoint(c, v->dest, MP_DIR, &m, e);
 		if (r != 0)
 			return r == DEFERRED ? 0 : -1;
-		snprintf(data, sizeof data, "mode=1777,size=%" PRIu64,
+		/* Always capped: a tmpfs without size= may take half the RAM. */
+		snprintf(data, sizeof data, "mode=%o,size=%" PRIu64,
+			 v->tmpfs_mode ? v->tmpfs_mode & 07777 : 01777,
 			 v->tmpfs_bytes ? v->tmpfs_bytes : RT_SANDBOX_TMPFS_DEFAULT);
 		r = do_mount("tmpfs", -1, m.fd, "tmpfs",
-			     MS_NOSUID | MS_NODEV | MS_NOEXEC | (v->readonly ? MS_RDONLY : 0),
-			     data, v->dest, e);
+			     MS_NOSUID | MS_NODEV | (v->tmpfs_exec ? 0 : MS_NOEXEC) |
+			     (v->readonly ? MS_RDONLY : 0), data, v->dest, e);
 		mp_close(&m);
 		return r;
 	}

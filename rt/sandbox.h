@@ -74,6 +74,8 @@ struct rt_mount {
 				 image's content at dest (Docker's copy-up);
 				 never set it for a host dir */
 	uint64_t tmpfs_bytes; /* tmpfs: size cap; 0: RT_SANDBOX_TMPFS_DEFAULT */
+	unsigned tmpfs_mode;  /* tmpfs: permissions of its root; 0: 01777 */
+	int tmpfs_exec;       /* tmpfs: without noexec */
 };
 
 struct rt_rlimit {

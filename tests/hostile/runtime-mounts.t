@@ -1,6 +1,6 @@
 #!/bin/sh
 # Images whose mount destinations point out of them: /proc, /dev, /sys
-# and a volume destination as symlinks to host paths or as files (the
+# and a volume or --tmpfs destination as symlinks to host paths or files (the
 # start fails with one line), /dev/null, /etc/hosts, /etc/resolv.conf,
 # /etc/hostname, a volume's parent and the working directory as symlinks
 # to host paths (contained: they resolve inside the container). Nothing
@@ -67,6 +67,13 @@ refused "$out" $? "sandbox: /data: a symlink in the image: *" "a volume destinat
 out=$(rt run -v "named:/data" --rootfs "$img" true 2>&1)
 refused "$out" $? "sandbox: /data: a symlink in the image: *" "a named volume's destination as a symlink: refused"
 rt volume rm named >/dev/null 2>&1
+out=$(rt run --tmpfs /data:size=1m --rootfs "$img" true 2>&1)
+refused "$out" $? "sandbox: /data: a symlink in the image: *" "a --tmpfs destination as a symlink: refused"
+img=$(mk_image tmpfs-parent)
+ln -s "$CANARY_DIR" "$img/up"
+out=$(rt run --tmpfs /up/t --rootfs "$img" true 2>&1)
+refused "$out" $? "sandbox: mount point /up/t: up: a symlink to a path missing in the image: *" \
+	"a --tmpfs under a parent symlinked to a host dir: refused"
 img=$(mk_image vol-file)
 echo junk > "$img/data"
 out=$(rt run -v "$T/vol:/data" --rootfs "$img" true 2>&1)

@@ -60,6 +60,10 @@ int main(void)
 	is_str(joined(), "run|-d|--name|lg|--log-size|256|--log-mirror|kmsg|--restart|always|x",
 	       "become --log-size and --log-mirror");
 
+	ok(parse("tf", "image = x\ntmpfs = /run:size=8m,mode=755\ntmpfs = /cache\n", &e) == 0, "tmpfs");
+	is_str(joined(), "run|-d|--name|tf|--tmpfs|/run:size=8m,mode=755|--tmpfs|/cache|--restart|always|x",
+	       "tmpfs becomes --tmpfs, repeatable");
+
 	ok(parse("bad", "image = x\nimgae = y\n", &e) < 0, "unknown key refused");
 	is_str(e.msg, "bad.conf: line 2: unknown setting", "error names file and line");
 	ok(parse("bad", "image = x\nimage = y\n", &e) < 0, "a key twice refused");

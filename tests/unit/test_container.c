@@ -15,7 +15,8 @@ static const char good[] =
 	"{\"image\":\"busybox\",\"layers\":[\"/l/top\",\"/l/base\"],\"cmd\":[\"sh\",\"-c\",\"echo hi\"],"
 	"\"env\":[\"PATH=/bin\",\"A=1\"],\"cwd\":\"/srv\",\"user\":\"1000:1000\",\"hostname\":\"box\","
 	"\"restart\":\"on-failure:3\",\"network\":\"host\","
-	"\"mounts\":[{\"src\":\"/v/data\",\"dst\":\"/data\",\"ro\":true,\"volume\":\"data\"}],"
+	"\"mounts\":[{\"src\":\"/v/data\",\"dst\":\"/data\",\"ro\":true,\"volume\":\"data\"},"
+	"{\"tmpfs\":true,\"dst\":\"/run\",\"size\":1048576,\"mode\":493,\"exec\":true}],"
 	"\"read_only\":true,\"memory\":268435456,\"pids\":64,\"cpus\":1500,\"cap_add\":1,"
 	"\"init\":true,\"stop_timeout\":3,\"tty\":false,\"stdin\":true,\"rm\":false,\"name\":\"web\"}";
 
@@ -113,6 +114,11 @@ int main(void)
 			"{\"layers\":[\"/r\"],\"cmd\":[\"x\"],\"mounts\":[{\"src\":\"/s\"}]}",
 			"{\"layers\":[\"/r\"],\"cmd\":[\"x\"],\"mounts\":[{\"src\":\"/s\",\"dst\":\"/d\",\"volume\":\"../x\"}]}",
 			"{\"layers\":[\"/r\"],\"cmd\":[\"x\"],\"mounts\":{}}",
+			"{\"layers\":[\"/r\"],\"cmd\":[\"x\"],\"mounts\":[{\"tmpfs\":true,\"dst\":\"/t\"}]}",
+			"{\"layers\":[\"/r\"],\"cmd\":[\"x\"],\"mounts\":[{\"tmpfs\":true,\"dst\":\"/t\",\"size\":0}]}",
+			"{\"layers\":[\"/r\"],\"cmd\":[\"x\"],\"mounts\":[{\"tmpfs\":true,\"src\":\"/s\",\"dst\":\"/t\",\"size\":1}]}",
+			"{\"layers\":[\"/r\"],\"cmd\":[\"x\"],\"mounts\":[{\"tmpfs\":true,\"dst\":\"/t\",\"size\":1,\"mode\":4096}]}",
+			"{\"layers\":[\"/r\"],\"cmd\":[\"x\"],\"mounts\":[{\"tmpfs\":true,\"dst\":\"/t\",\"size\":1,\"volume\":\"v\"}]}",
 			"{\"layers\":[\"/r\"],\"cmd\":[\"x\"],\"name\":\"bad/name\"}",
 			"{\"layers\":[\"/r\"],\"cmd\":[\"x\"],\"hostname\":\"no spaces\"}",
 			"{\"layers\":[\"/r\"],\"cmd\":[\"x\"],\"memory\":-1}",
@@ -167,8 +173,11 @@ int main(void)
 	ok(!strcmp(s.env[1], "A=1") && !s.env[2], "env");
 	ok(!strcmp(s.cwd, "/srv") && !strcmp(s.user, "1000:1000") && !strcmp(s.hostname, "box"), "cwd, user, hostname");
 	ok(s.net == RT_NET_HOST && s.readonly_rootfs && s.init, "network, read-only, init");
-	ok(s.nmounts == 1 && !strcmp(s.mounts[0].source, "/v/data") && !strcmp(s.mounts[0].dest, "/data") &&
+	ok(s.nmounts == 2 && !strcmp(s.mounts[0].source, "/v/data") && !strcmp(s.mounts[0].dest, "/data") &&
 	   s.mounts[0].readonly && s.mounts[0].kind == RT_MOUNT_BIND, "mount");
+	ok(s.mounts[1].kind == RT_MOUNT_TMPFS && !s.mounts[1].source && !strcmp(s.mounts[1].dest, "/run") &&
+	   s.mounts[1].tmpfs_bytes == 1048576 && s.mounts[1].tmpfs_mode == 0755 && s.mounts[1].tmpfs_exec &&
+	   !s.mounts[1].readonly, "tmpfs mount");
 	ok(s.memory_bytes == 268435456 && s.pids_max == 64 && s.cpu_millis == 1500 && s.cap_add == 1, "limits");
 	ok(s.stdio[0] == -1 && s.stdio[1] == -1 && s.stdio[2] == -1, "stdio left to the caller");
 	ok(rt_ctr_spec(&m2, conf, conflen, &s, arena, 64, &e) < 0, "a small arena is an error, not an overrun");
