@@ -8,7 +8,7 @@ PKGS="make gcc libc6-dev dpkg-dev xz-utils bzip2 python3 python3-kconfiglib
  gcc-arm-linux-gnueabihf gcc-mipsel-linux-gnu gcc-aarch64-linux-gnu
  qemu-user-static busybox-static openssl perl util-linux attr e2fsprogs cpio
  iproute2 file kmod qemu-system-arm qemu-system-mips cppcheck clang clang-tidy libclang-rt-14-dev
- docker-registry skopeo umoci"
+ docker-registry skopeo umoci curl tmux"
 
 quiet=0
 [ "${1:-}" = --quiet ] && quiet=1
