@@ -18,8 +18,12 @@
  * container could attach to its init, or to an `rt exec` process between
  * fork and exec, read a copy of the supervisor's memory (every other
  * container's configuration and environment) and open rt's binary through
- * /proc/<pid>/exe. Making those processes fresh images instead (an exec
- * of a small init from a sealed memfd) would close it too, at the price
+ * /proc/<pid>/exe (with the check lifted, a container with SYS_PTRACE and
+ * --init found another container's -e value in its PID 1's memory).
+ * Docker offers SYS_PTRACE because what it puts in a container (runc's
+ * init, docker-init) is a fresh exec holding nothing of the daemon.
+ * Making those processes fresh images here too (an exec of a small init
+ * from a sealed memfd) would close it, at the price
  * of a second binary per architecture and an exec on every start; until
  * then, --cap-add SYS_PTRACE (and ALL) fails with a one-line reason.
  *
@@ -661,7 +665,9 @@ static int check_caps(const struct rt_sandbox_spec *s, struct rt_err *e)
 {
 	if (rt_caps_set(s->cap_add, s->cap_drop) & (1ull << CAP_PTRACE))
 		return rt_err_set(e, EPERM, "capability SYS_PTRACE is not offered: the container "
-				  "could trace rt's own processes in it and reach rt's binary");
+				  "could trace rt's own processes in it (its init, a command joining "
+				  "it before that command runs) and read the supervisor's memory, other "
+				  "containers' configuration and environment among it");
 	return 0;
 }
 
