@@ -131,10 +131,10 @@ static int add_member(struct arch *a, const struct rt_tar_entry *en, uint64_t of
 
 /* Headers only: the data of a member is fed to the parser as zeros (it
  * never looks at data) and skipped in the file, so a scan of a 100 MB
- * archive reads a few blocks. */
+ * archive reads a few blocks. The zeros are the read buffer itself,
+ * cleared: what it held is read again from the end of the data. */
 static int scan(struct arch *a, struct rt_err *e)
 {
-	static const uint8_t zero[CHUNK];
 	struct rt_tar *t = malloc(sizeof *t);
 	uint8_t *buf = malloc(CHUNK);
 	uint64_t pos = 0;       /* what the parser consumed: the file offset */
@@ -177,8 +177,9 @@ static int scan(struct arch *a, struct rt_err *e)
 				goto out;
 			if (ev.entry->size == 0)
 				continue;
+			memset(buf, 0, CHUNK);
 			for (left = ev.entry->size; left;) {
-				size_t u = rt_tar_push(t, zero, left > CHUNK ? CHUNK : (size_t)left, &ev);
+				size_t u = rt_tar_push(t, buf, left > CHUNK ? CHUNK : (size_t)left, &ev);
 
 				left -= u;
 				pos += u;

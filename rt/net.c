@@ -65,8 +65,8 @@ static struct {
 	int forwarding;
 } N;
 
-static struct rt_nl nl = { .fd = -1 };      /* the host's namespace */
-static struct rt_nl inner = { .fd = -1 };   /* a container's, while configuring it */
+static struct rt_nl nl;       /* the host's namespace */
+static struct rt_nl inner;    /* a container's, while configuring it */
 static struct anet nets[RT_NET_MAX_NETWORKS];
 static struct att atts[MAX_ATT];
 static struct rt_nft_ruleset rules;
@@ -78,7 +78,7 @@ static char host_resolv[HOST_RESOLV_MAX];
  * supervisor holds no fd for networking. */
 static int nl_up(struct rt_err *e)
 {
-	return nl.fd >= 0 ? 0 : rt_nl_open(&nl, NETLINK_ROUTE, e);
+	return nl.up ? 0 : rt_nl_open(&nl, NETLINK_ROUTE, e);
 }
 
 static void nl_down(void)

@@ -53,6 +53,7 @@ int rt_nl_open(struct rt_nl *nl, int proto, struct rt_err *e)
 	nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, proto);
 	if (nl->fd < 0)
 		return rt_err_sys(e, "netlink socket");
+	nl->up = 1;
 	memset(&sa, 0, sizeof sa);
 	sa.nl_family = AF_NETLINK;
 	if (bind(nl->fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
@@ -80,8 +81,9 @@ int rt_nl_open(struct rt_nl *nl, int proto, struct rt_err *e)
 
 void rt_nl_close(struct rt_nl *nl)
 {
-	if (nl->fd >= 0)
+	if (nl->up)
 		close(nl->fd);
+	nl->up = 0;
 	nl->fd = -1;
 }
 

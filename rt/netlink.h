@@ -28,6 +28,8 @@
 
 struct rt_nl {
 	int fd;
+	int up;                  /* fd is open; zero-initialised = closed, so
+				    a static rt_nl costs no initialised data */
 	int proto;               /* NETLINK_ROUTE, NETLINK_NETFILTER */
 	uint32_t seq;
 	uint32_t pid;            /* our port id, for checking replies */
