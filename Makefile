@@ -106,7 +106,7 @@ $(addsuffix /.complete,$(sort $(SYSROOT) $(HOSTROOT) $(UNITROOT))): boards/deps.
 # --- what goes into rt and mkimage ----------------------------------------
 
 # Modules every build has; features add theirs below.
-rt-y := main.o cli.o err.o io.o path.o json.o ctl.o logring.o lifecycle.o container.o supervise.o serve.o client.o cli_run.o cli_container.o cli_volume.o cli_reload.o conf.o sandbox.o ns.o mount.o caps.o user.o
+rt-y := main.o cli.o err.o io.o path.o json.o ctl.o logring.o lifecycle.o container.o supervise.o serve.o client.o cli_run.o cli_container.o cli_volume.o cli_reload.o incoming.o conf.o sandbox.o ns.o mount.o caps.o user.o
 rt-y += tar.o sha256.o store.o manifest.o image.o image_store.o unpack.o archive.o cli_image.o cli_info.o
 rt-$(CONFIG_SIGNATURES) += trust.o cli_trust.o sign.o b64.o
 rt-$(CONFIG_NET_BRIDGE) += net.o netconf.o netlink.o nft.o tbuf.o cli_network.o

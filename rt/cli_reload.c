@@ -23,6 +23,7 @@
 #include "cli_run.h"
 #include "client.h"
 #include "conf.h"
+#include "incoming.h"
 #include "container.h"
 #include "ctl.h"
 #include "io.h"
@@ -260,6 +261,9 @@ static int verb_reload(const struct rt_opts *o, int argc, char **argv)
 			return rt_cli_fail("reload", RT_EXIT_RT, "%s: %s", lock, strerror(errno));
 		/* Held until this process exits. */
 	}
+	/* Images dropped on the device come first: an app may name one. */
+	if (rt_incoming_load(o) < 0)
+		rc = RT_EXIT_RT;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 && errno != ENOENT)
 		return rt_cli_fail("reload", RT_EXIT_RT, "%s: %s", dir, strerror(errno));

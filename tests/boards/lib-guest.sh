@@ -14,13 +14,17 @@ guest_modules() {
 	done | awk '!seen[$0]++'
 }
 
-# guest_initramfs BOARD GUESTDIR OUT: an initramfs with rt as /init and the
-# board's modules listed in /etc/rt/modules.
+# guest_initramfs BOARD GUESTDIR OUT: an initramfs with rt as /init, the
+# board's modules listed in /etc/rt/modules, an empty /etc/rt/apps, and the
+# public keys in $GUEST_KEYS (a directory, when set) in /etc/rt/keys.
 guest_initramfs() {
 	b=$1 g=$2 out=$3
 	r=$(cat "$g/release")
 	root=$(mktemp -d "$T/initramfs.XXXXXX")
-	mkdir -p "$root/dev" "$root/proc" "$root/sys" "$root/etc/rt" "$root/lib/modules/$r" "$root/sbin"
+	mkdir -p "$root/dev" "$root/proc" "$root/sys" "$root/etc/rt/apps" "$root/lib/modules/$r" "$root/sbin"
+	if [ -n "${GUEST_KEYS:-}" ]; then
+		mkdir -p "$root/etc/rt/keys" && cp "$GUEST_KEYS"/*.pub "$root/etc/rt/keys/"
+	fi
 	mknod -m 600 "$root/dev/console" c 5 1
 	cp "$TOP/build/$b/rt" "$root/sbin/init"
 	ln -s sbin/init "$root/init"
