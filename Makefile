@@ -116,6 +116,7 @@ rt-$(CONFIG_TTY) += pty.o
 rt-$(CONFIG_INIT) += init.o
 rt-$(CONFIG_PULL) += registry.o http.o cli_pull.o
 rt-$(CONFIG_TLS) += tls.o
+rt-$(CONFIG_UPDATE) += update.o cli_update.o
 LIBS-y := -lbearssl
 LIBS-$(CONFIG_SIGNATURES) += -lbearssl
 LIBS-$(CONFIG_TLS) += -lbearssl

@@ -11,6 +11,7 @@ static const struct { const char *name; int on; } features[] = {
 	{ "gzip", IS_ENABLED(CONFIG_GZIP) },
 	{ "signatures", IS_ENABLED(CONFIG_SIGNATURES) },
 	{ "require-signature", IS_ENABLED(CONFIG_REQUIRE_SIGNATURE) },
+	{ "update", IS_ENABLED(CONFIG_UPDATE) },
 	{ "debug", IS_ENABLED(CONFIG_DEBUG) },
 };
 
@@ -64,6 +65,9 @@ static const struct rt_verb *const groups[] = {
 	rt_verbs_image,
 #ifdef CONFIG_PULL
 	rt_verbs_pull,
+#endif
+#ifdef CONFIG_UPDATE
+	rt_verbs_update,
 #endif
 };
 

@@ -37,6 +37,7 @@ extern const struct rt_verb rt_verbs_network[];     /* cli_network.c */
 extern const struct rt_verb rt_verbs_reload[];      /* cli_reload.c */
 extern const struct rt_verb rt_verbs_image[];       /* cli_image.c */
 extern const struct rt_verb rt_verbs_pull[];        /* cli_pull.c */
+extern const struct rt_verb rt_verbs_update[];      /* cli_update.c */
 
 /* NULL when there is no such verb. */
 const struct rt_verb *rt_cli_find(const char *name);

@@ -659,6 +659,35 @@ int rt_container_image_users(const char *root, const char *digest, const char *i
 	return r;
 }
 
+/* An app's container shows its update journal as "Update" (update.h). */
+int rt_update_inspect_json(const char *root, const char *app, char *buf, size_t cap,
+			   size_t *len, struct rt_err *e) __attribute__((weak));
+
+static int update_json(const char *root, const struct rt_json *j, int t, char *buf, size_t cap,
+		       size_t *len, struct rt_err *e)
+{
+	static const char key[] = ",\"Update\":";
+	char name[RT_CTR_NAME + 2];
+	size_t n = 0;
+	bool app = false;
+	struct rt_err ig;
+	int k;
+
+	if (rt_json_bool(j, rt_json_find(j, rt_json_find(j, t, "Config"), "app"), &app, &ig) < 0 ||
+	    !app || rt_json_str(j, rt_json_find(j, t, "Name"), name, sizeof name, &ig) < 0 ||
+	    *len < 2 || cap - *len < sizeof key + 1)
+		return 1;
+	/* buf ends with the object's '}': the member goes before it. */
+	k = rt_update_inspect_json(root, name[0] == '/' ? name + 1 : name, buf + *len - 1 + sizeof key - 1,
+				   cap - *len - sizeof key, &n, e);
+	if (k <= 0)
+		return k < 0 ? -1 : 1;
+	memcpy(buf + *len - 1, key, sizeof key - 1);
+	*len += sizeof key - 1 + n;
+	buf[*len - 1] = '}';
+	return 1;
+}
+
 int rt_container_inspect_json(const char *root, const char *run, const char *name,
 			      char *buf, size_t cap, size_t *len, struct rt_err *e)
 {
@@ -669,7 +698,6 @@ int rt_container_inspect_json(const char *root, const char *run, const char *nam
 	bool ok = false;
 	int fd, t, n = 0;
 
-	(void)root;
 	if (snprintf(path, sizeof path, "%s/rt.sock", run) >= (int)sizeof path)
 		return rt_err_set(e, ENAMETOOLONG, "--run path too long");
 	/* No supervisor: no container by that name can be running or known. */
@@ -700,6 +728,8 @@ int rt_container_inspect_json(const char *root, const char *run, const char *nam
 			return rt_err_set(e, ENOBUFS, "container JSON larger than %zu bytes", cap);
 		memcpy(buf, j.buf + j.tok[t].start, j.tok[t].len);
 		*len = j.tok[t].len;
+		if (rt_update_inspect_json)
+			return update_json(root, &j, t, buf, cap, len, e);
 	}
 	return 1;
 }

@@ -289,7 +289,7 @@ static int verb_load(const struct rt_opts *o, int argc, char **argv)
 	 * the trust glue; a build without signatures has nothing to allow. */
 	if (downgrade && !rt_trust_load_opts)
 		return rt_cli_fail("load", RT_EXIT_USAGE, "--allow-downgrade: rt is built without signatures");
-	if (downgrade ? rt_trust_load_opts(o->root, true, &lopt, &e) < 0 :
+	if (downgrade ? rt_trust_load_opts(o->root, RT_TRUST_DOWNGRADE, &lopt, &e) < 0 :
 	    rt_image_trust_hook && rt_image_trust_hook(o->root, &lopt, &e) < 0)
 		return fail_e("load", &e);
 	lopt.loaded = loaded;

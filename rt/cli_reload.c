@@ -28,8 +28,13 @@
 #include "ctl.h"
 #include "io.h"
 #include "json.h"
+#include "kconfig.h"
 #include "path.h"
+#include "store.h"
 #include "supervise.h"
+#ifdef CONFIG_UPDATE
+#include "update.h"
+#endif
 
 #define MAX_APPS RT_SUP_MAX_CONTAINERS
 
@@ -189,6 +194,23 @@ static int reconcile(const struct rt_opts *o, int k)
 	size_t cfglen;
 	int rc;
 
+#ifdef CONFIG_UPDATE
+	/* An app's container runs its committed digest (update.h); an update
+	   cut off by a power cut is rolled back here, and a changed image
+	   line goes through the update transaction. */
+	{
+		static char pin[RT_STORE_REF_MAX + 80];
+		char *image = (char *)a->image;
+		int i;
+
+		rc = rt_update_reload(o, a, pin, sizeof pin, &e);
+		if (rc < 0)
+			return rt_cli_fail("reload", RT_EXIT_RT, "%s: %s", a->name, e.msg);
+		for (i = 0; rc == 0 && i < a->argc; i++)
+			if (a->argv[i] == image)
+				a->argv[i] = pin;
+	}
+#endif
 	rc = rt_run_build(o, a->argc, a->argv, 1, &w, "reload");
 	if (rc)
 		return rc;

@@ -25,6 +25,7 @@ struct glue {
 	char root[RT_STORE_ROOT_MAX];
 	struct rt_trust_result *res;
 	size_t n, cap;
+	bool keep_floor;        /* the caller raises the rollback records */
 };
 
 static int g_find(void *ctx, const char *tag, uint8_t digest[RT_SHA256_LEN],
@@ -124,12 +125,13 @@ static int g_commit(void *arg, struct rt_err *e)
 	int rc = 0;
 
 	for (i = 0; i < g->n && rc == 0; i++)
-		rc = rt_trust_commit(g->t.rootfd, &g->res[i], now, e);
+		rc = g->keep_floor ? rt_trust_record(g->t.rootfd, &g->res[i], now, e) :
+				     rt_trust_commit(g->t.rootfd, &g->res[i], now, e);
 	glue_free(g);
 	return rc;
 }
 
-int rt_trust_load_opts(const char *root, bool allow_downgrade,
+int rt_trust_load_opts(const char *root, unsigned flags,
 	struct rt_image_load_opts *o, struct rt_err *e)
 {
 	struct glue *g = calloc(1, sizeof *g);
@@ -138,7 +140,8 @@ int rt_trust_load_opts(const char *root, bool allow_downgrade,
 		return rt_err_sys(e, "out of memory");
 	g->t.rootfd = -1;
 	g->t.require = IS_ENABLED(CONFIG_REQUIRE_SIGNATURE);
-	g->t.allow_downgrade = allow_downgrade;
+	g->t.allow_downgrade = flags & RT_TRUST_DOWNGRADE;
+	g->keep_floor = flags & RT_TRUST_KEEP_FLOOR;
 	if (strlen(root) >= sizeof g->root) {
 		glue_free(g);
 		return rt_err_set(e, ENAMETOOLONG, "%s: path too long", root);
@@ -159,7 +162,7 @@ int rt_trust_load_opts(const char *root, bool allow_downgrade,
 
 int rt_image_trust_hook(const char *root, struct rt_image_load_opts *o, struct rt_err *e)
 {
-	return rt_trust_load_opts(root, false, o, e);
+	return rt_trust_load_opts(root, 0, o, e);
 }
 
 int rt_image_trust_inspect(const char *root, const char *digest, char *buf,

@@ -4,6 +4,7 @@
 
 #include "conf.h"
 #include "json.h"
+#include "kconfig.h"
 
 /* Keys and the run flag each becomes. A NULL flag is handled by hand. */
 static const struct key {
@@ -24,6 +25,7 @@ static const struct key {
 	{ "cap_add", "--cap-add", 1 }, { "cap_drop", "--cap-drop", 1 },
 	{ "after", NULL, 1 },
 	{ "log_size", "--log-size", 0 }, { "log_mirror", "--log-mirror", 0 },
+	{ "update", NULL, 0 }, { "update_timeout", NULL, 0 }, { "update_stable", NULL, 0 },
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -52,6 +54,32 @@ int rt_conf_name_ok(const char *name)
 			return 0;
 	}
 	return 1;
+}
+
+int rt_conf_duration(const char *s, int64_t *ms)
+{
+	int64_t v = 0, unit = 1000;
+	const char *u = s;
+
+	while (*u >= '0' && *u <= '9') {
+		v = v * 10 + (*u++ - '0');
+		if (v > 7LL * 24 * 3600 * 1000)
+			return -1;
+	}
+	if (u == s)
+		return -1;
+	if (!strcmp(u, "ms"))
+		unit = 1;
+	else if (!strcmp(u, "m"))
+		unit = 60000;
+	else if (!strcmp(u, "h"))
+		unit = 3600000;
+	else if (*u && strcmp(u, "s"))
+		return -1;
+	if (v * unit > 7LL * 24 * 3600 * 1000)
+		return -1;
+	*ms = v * unit;
+	return 0;
 }
 
 static int fail(struct parse *p, const char *what)
@@ -130,6 +158,35 @@ static int words(struct parse *p, const char *v, int shell)
 	return 0;
 }
 
+/* update = REF, INTERVAL; update_timeout; update_stable. */
+static int update_setting(struct parse *p, const char *key, const char *v)
+{
+	struct rt_conf_app *a = p->a;
+	const char *comma;
+	size_t n;
+
+	if (!IS_ENABLED(CONFIG_UPDATE))
+		return fail(p, "this rt is built without updates");
+	if (strcmp(key, "update")) {
+		int64_t *to = key[7] == 't' ? &a->update_timeout_ms : &a->update_stable_ms;
+
+		if (rt_conf_duration(v, to) < 0)
+			return fail(p, "expected a duration (30, 30s, 5m, 1h)");
+		return 0;
+	}
+	comma = strchr(v, ',');
+	if (!comma)
+		return fail(p, "expected update = IMAGE, INTERVAL");
+	for (n = (size_t)(comma - v); n && (v[n - 1] == ' ' || v[n - 1] == '\t'); n--)
+		;
+	for (comma++; *comma == ' ' || *comma == '\t'; comma++)
+		;
+	if (!n || rt_conf_duration(comma, &a->update_every_ms) < 0 || a->update_every_ms < 1000)
+		return fail(p, "expected update = IMAGE, INTERVAL (at least 1s)");
+	a->update = keep(p, v, n);
+	return a->update ? 0 : -1;
+}
+
 static int setting(struct parse *p, const char *k, size_t kl, const char *v)
 {
 	struct rt_conf_app *a = p->a;
@@ -151,6 +208,8 @@ static int setting(struct parse *p, const char *k, size_t kl, const char *v)
 		a->image = keep(p, v, strlen(v));
 		return a->image ? 0 : -1;
 	}
+	if (!strncmp(keys[i].name, "update", 6))
+		return update_setting(p, keys[i].name, v);
 	if (!strcmp(keys[i].name, "cmd"))
 		p->cmd = keep(p, v, strlen(v));
 	else if (!strcmp(keys[i].name, "entrypoint"))
@@ -211,6 +270,9 @@ int rt_conf_parse(struct rt_conf_app *a, const char *name, const char *text,
 	a->argc = 0;
 	a->nafter = 0;
 	a->image = NULL;
+	a->update = NULL;
+	a->update_every_ms = 0;
+	a->update_timeout_ms = a->update_stable_ms = -1;
 	p.a = a;
 	p.file = name;
 	p.e = e;

@@ -19,6 +19,14 @@
  *   cap_add = NET_ADMIN    cap_drop = ALL  repeatable
  *   tmpfs = /run:size=8m,mode=755          repeatable (--tmpfs)
  *   after = db                             repeatable: start after these apps
+ *   update = reg.example/web:stable, 15m   watch this tag and update to
+ *                                          each new signed digest (update.h);
+ *                                          interval N[ms|s|m|h], default s
+ *   update_timeout = 60s                   how long a new version has to
+ *                                          become healthy (default 60s)
+ *   update_stable = 10s                    without a health check: healthy
+ *                                          is running this long unrestarted
+ *                                          (default 10s)
  *
  * Anything else is an error naming the file and line: a typo never turns
  * into a silently different appliance. */
@@ -26,6 +34,7 @@
 #define RT_CONF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 
@@ -39,6 +48,9 @@ struct rt_conf_app {
 	const char *image;                       /* into arena */
 	const char *after[RT_CONF_AFTER];        /* into arena */
 	int nafter;
+	const char *update;                      /* channel ref, into arena */
+	int64_t update_every_ms;                 /* 0: no channel */
+	int64_t update_timeout_ms, update_stable_ms;    /* -1: default */
 	/* argv for the run verb: "run", "-d", "--name", name, flags...,
 	   image, cmd... NULL-terminated; strings live in arena. */
 	char *argv[RT_CONF_ARGS + 1];
@@ -48,6 +60,10 @@ struct rt_conf_app {
 
 /* 1 when name is a valid app name (the file name without ".conf"). */
 int rt_conf_name_ok(const char *name);
+
+/* A duration: digits and an optional unit ms, s (the default), m or h,
+ * at most a week. */
+int rt_conf_duration(const char *s, int64_t *ms);
 
 /* Parse the text of app file `name` into a. */
 int rt_conf_parse(struct rt_conf_app *a, const char *name, const char *text,

@@ -711,11 +711,12 @@ ssize_t rt_http_format_request(char *buf, size_t cap, const struct rt_http_req *
 			       const struct rt_http_url *u, bool absolute,
 			       const char *user_agent, struct rt_err *e)
 {
-	char hp[RT_HTTP_HOST_MAX + 16], range[48] = "";
+	char hp[RT_HTTP_HOST_MAX + 16], range[48] = "", inm[160] = "";
 	int n;
 
 	if (!value_ok(req->method) || !path_ok(u->path) ||
 	    (req->authorization && !value_ok(req->authorization)) ||
+	    (req->if_none_match && !value_ok(req->if_none_match)) ||
 	    (req->accept && !value_ok(req->accept)) || !value_ok(user_agent))
 		return rt_err_set(e, EINVAL, "control character in request header");
 	if (host_port(hp, sizeof hp, u, false) < 0)
@@ -723,16 +724,19 @@ ssize_t rt_http_format_request(char *buf, size_t cap, const struct rt_http_req *
 	if (req->range_from)
 		snprintf(range, sizeof range, "Range: bytes=%llu-\r\n",
 			 (unsigned long long)req->range_from);
+	if (req->if_none_match &&
+	    snprintf(inm, sizeof inm, "If-None-Match: %s\r\n", req->if_none_match) >= (int)sizeof inm)
+		return rt_err_set(e, ENAMETOOLONG, "entity tag too long");
 	n = snprintf(buf, cap,
 		     "%s %s%s%s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n"
-		     "%s%s%s%s%s%s%s\r\n",
+		     "%s%s%s%s%s%s%s%s\r\n",
 		     req->method, absolute ? (u->https ? "https://" : "http://") : "",
 		     absolute ? hp : "", "", u->path, hp, user_agent,
 		     req->accept ? "Accept: " : "", req->accept ? req->accept : "",
 		     req->accept ? "\r\n" : "",
 		     req->authorization ? "Authorization: " : "",
 		     req->authorization ? req->authorization : "",
-		     req->authorization ? "\r\n" : "", range);
+		     req->authorization ? "\r\n" : "", range, inm);
 	if (n < 0 || (size_t)n >= cap)
 		return rt_err_set(e, ENOBUFS, "request too large");
 	return n;

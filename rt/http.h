@@ -180,6 +180,7 @@ struct rt_http_req {
 	const char *authorization;      /* whole header value, or NULL */
 	const char *accept;             /* or NULL */
 	uint64_t range_from;            /* > 0: "Range: bytes=N-" */
+	const char *if_none_match;      /* an entity tag, quotes included, or NULL */
 };
 
 void rt_http_client_init(struct rt_http_client *c);

@@ -557,11 +557,12 @@ static bool transient(int errnum)
 
 /* GET (or HEAD) base/kind/ref with auth and retries; returns the status
  * with the body ready to read. */
-static int get(struct rt_registry *r, const char *kind, const char *ref, uint64_t from,
-	       struct rt_err *e)
+static int request(struct rt_registry *r, const char *method, const char *kind,
+		   const char *ref, uint64_t from, const char *inm, struct rt_err *e)
 {
 	char url[sizeof r->base + 160];
-	struct rt_http_req req = { .method = "GET", .url = url, .range_from = from };
+	struct rt_http_req req = { .method = method, .url = url, .range_from = from,
+				   .if_none_match = inm };
 	bool authed = false;
 	unsigned attempt;
 
@@ -594,6 +595,12 @@ static int get(struct rt_registry *r, const char *kind, const char *ref, uint64_
 		}
 		return status;
 	}
+}
+
+static int get(struct rt_registry *r, const char *kind, const char *ref, uint64_t from,
+	       struct rt_err *e)
+{
+	return request(r, "GET", kind, ref, from, NULL, e);
 }
 
 static int status_error(struct rt_registry *r, int status, const char *what, struct rt_err *e)
@@ -766,6 +773,41 @@ int rt_registry_resolve(struct rt_registry *r, const char *ref, struct rt_image_
 	w->size = d->len;
 	note_layers(r, d);
 	return 0;
+}
+
+int rt_registry_head(struct rt_registry *r, const char *tag, const char *seen,
+		     char digest[RT_SHA256_STR], struct rt_err *e)
+{
+	char inm[RT_SHA256_STR + 2];
+	const char *d;
+	int status;
+
+	if (!tag_ok(tag))
+		return rt_err_set(e, EINVAL, "bad tag '%.80s'", tag);
+	/* Registries answer a manifest's digest as its entity tag. */
+	if (seen && seen[0])
+		snprintf(inm, sizeof inm, "\"%s\"", seen);
+	status = request(r, "HEAD", "manifests", tag, 0, seen && seen[0] ? inm : NULL, e);
+	if (status < 0)
+		return -1;
+	if (status == 304) {
+		rt_http_end(&r->http, 0);
+		return 1;
+	}
+	if (status != 200)
+		return status_error(r, status, "manifest", e);
+	d = rt_http_header(&r->http.p, "docker-content-digest", 0);
+	if (!d) {
+		rt_http_end(&r->http, 0);
+		return rt_err_set(e, 0, "manifest %s: the registry gives no Docker-Content-Digest", tag);
+	}
+	if (check_digest(d, e) < 0) {
+		rt_http_end(&r->http, 0);
+		return -1;
+	}
+	strcpy(digest, d);
+	rt_http_end(&r->http, 0);
+	return seen && !strcmp(seen, digest) ? 1 : 0;
 }
 
 /* ---- the image source ---- */

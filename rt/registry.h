@@ -117,6 +117,14 @@ void rt_registry_free(struct rt_registry *r);
 int rt_registry_resolve(struct rt_registry *r, const char *ref, struct rt_image_want *w,
 			struct rt_err *e);
 
+/* The cheap question a watcher asks: HEAD on the manifest of tag, with
+ * If-None-Match: "seen" when seen is a digest. 1 when the tag still
+ * names seen (304, or the same digest); 0 with the digest the registry
+ * names now in digest. That digest is only a hint of change: the pull
+ * that follows fetches the manifest by it and checks its hash. */
+int rt_registry_head(struct rt_registry *r, const char *tag, const char *seen,
+		     char digest[RT_SHA256_STR], struct rt_err *e);
+
 /* The registry as an image source. */
 void rt_registry_src(struct rt_registry *r, struct rt_image_src *src);
 

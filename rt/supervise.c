@@ -46,6 +46,40 @@ void rt_supervise_apps(const char *dir)
 	apps_dir = dir;
 }
 
+#ifdef CONFIG_UPDATE
+/* `rt update --watch` beside reload: the watcher of the apps' update
+ * channels (cli_update.c), our child, dying with us; a running one is
+ * told to read the app files again. It exits by itself when no app has a
+ * channel, and the next reload starts it again. */
+static pid_t watch_pid;
+
+static void watch(void)
+{
+	pid_t pid;
+
+	if (watch_pid > 0) {
+		kill(watch_pid, SIGHUP);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { "rt", "--root", (char *)sup.cfg->root, "--run",
+				 (char *)sup.cfg->run, "update", "--watch", "--apps", (char *)apps_dir, NULL };
+		sigset_t none;
+
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	if (pid < 0)
+		fprintf(stderr, "rt: daemon: cannot start the update watcher: %s\n", strerror(errno));
+	else
+		watch_pid = pid;
+}
+#endif
+
 /* `rt reload` in a child: app files are parsed and images resolved in a
  * process that may fail without harm. It reports on our stderr (the
  * console at boot) and is reaped like any orphan. */
@@ -69,6 +103,9 @@ static void reload(void)
 	}
 	if (pid < 0)
 		fprintf(stderr, "rt: daemon: cannot start reload: %s\n", strerror(errno));
+#ifdef CONFIG_UPDATE
+	watch();
+#endif
 }
 
 void rt_supervise_watchdog(int fd, unsigned period_s)
@@ -636,6 +673,10 @@ static void reap(void)
 			}
 		if (sup_exec_reaped(pid, status))
 			continue;
+#ifdef CONFIG_UPDATE
+		if (pid == watch_pid)
+			watch_pid = 0;
+#endif
 		/* Anything else is an orphan we adopted as subreaper. */
 	}
 }

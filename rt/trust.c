@@ -613,31 +613,49 @@ static int sync_dirs(int rootfd, struct rt_err *e)
 	return rc;
 }
 
-int rt_trust_commit(int rootfd, const struct rt_trust_result *r, int64_t now,
-	struct rt_err *e)
+int rt_trust_raise(int rootfd, const char *repo, uint64_t version, struct rt_err *e)
 {
 	char hex[RT_SHA256_HEX], buf[RECORD_MAX];
 	struct rt_json_w w;
 	uint64_t prev = 0;
 	int rc;
 
-	if (r->state != RT_TRUST_VERIFIED)
-		return 0;
-	rc = rt_trust_rollback_read(rootfd, r->repo, &prev, e);
+	rc = rt_trust_rollback_read(rootfd, repo, &prev, e);
 	if (rc < 0)
 		return -1;
-	if (rc > 0 || r->version > prev) {
-		rt_json_w_init(&w, buf, sizeof buf);
-		rt_json_w_obj(&w);
-		rt_json_w_key(&w, "repository");
-		rt_json_w_str(&w, r->repo);
-		rt_json_w_key(&w, "version");
-		rt_json_w_u64(&w, r->version);
-		rt_json_w_end(&w);
-		repo_name(r->repo, hex);
-		if (write_record(rootfd, "repos", hex, &w, e) < 0)
-			return rt_err_wrap(e, "rollback record of %s", r->repo);
-	}
+	if (rc == 0 && version <= prev)
+		return 0;
+	rt_json_w_init(&w, buf, sizeof buf);
+	rt_json_w_obj(&w);
+	rt_json_w_key(&w, "repository");
+	rt_json_w_str(&w, repo);
+	rt_json_w_key(&w, "version");
+	rt_json_w_u64(&w, version);
+	rt_json_w_end(&w);
+	repo_name(repo, hex);
+	if (write_record(rootfd, "repos", hex, &w, e) < 0)
+		return rt_err_wrap(e, "rollback record of %s", repo);
+	return sync_dirs(rootfd, e);
+}
+
+int rt_trust_commit(int rootfd, const struct rt_trust_result *r, int64_t now,
+	struct rt_err *e)
+{
+	if (r->state != RT_TRUST_VERIFIED)
+		return 0;
+	if (rt_trust_raise(rootfd, r->repo, r->version, e) < 0)
+		return -1;
+	return rt_trust_record(rootfd, r, now, e);
+}
+
+int rt_trust_record(int rootfd, const struct rt_trust_result *r, int64_t now,
+	struct rt_err *e)
+{
+	char hex[RT_SHA256_HEX], buf[RECORD_MAX];
+	struct rt_json_w w;
+
+	if (r->state != RT_TRUST_VERIFIED)
+		return 0;
 	rt_json_w_init(&w, buf, sizeof buf);
 	rt_json_w_obj(&w);
 	if (r->downgrade) {

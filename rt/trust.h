@@ -200,6 +200,14 @@ int rt_trust_verify(struct rt_trust *t, const char *ref,
  * since the epoch. */
 int rt_trust_commit(int rootfd, const struct rt_trust_result *r, int64_t now,
 	struct rt_err *e);
+/* The two halves of rt_trust_commit: the verification record alone, and
+ * raising the rollback record of repo to version (never lowering it).
+ * An update writes the first when the image is stored and the second
+ * only once the new version has proved healthy (update.h). */
+int rt_trust_record(int rootfd, const struct rt_trust_result *r, int64_t now,
+	struct rt_err *e);
+int rt_trust_raise(int rootfd, const char *repo, uint64_t version,
+	struct rt_err *e);
 
 /* Rollback record of a repository: 0 found, 1 none. */
 int rt_trust_rollback_read(int rootfd, const char *repo, uint64_t *version,
@@ -212,11 +220,15 @@ int rt_trust_record_read(int rootfd, const uint8_t digest[RT_SHA256_LEN],
 
 /* rt only (cli_trust.c, built with SIGNATURES): point o's verification
  * callbacks at this policy for the store at root, with the keys of
- * rt_trust_keys_dir() and the build's REQUIRE_SIGNATURE. image.h's
- * rt_image_trust_hook() is this without allow_downgrade. Weak: absent
- * from a build without signature support. */
+ * rt_trust_keys_dir() and the build's REQUIRE_SIGNATURE. flags:
+ * RT_TRUST_DOWNGRADE allows an older version (logged); RT_TRUST_KEEP_FLOOR
+ * writes the verification records but leaves the rollback records to the
+ * caller (rt_trust_raise). image.h's rt_image_trust_hook() is this with no
+ * flags. Weak: absent from a build without signature support. */
+#define RT_TRUST_DOWNGRADE 1u
+#define RT_TRUST_KEEP_FLOOR 2u
 struct rt_image_load_opts;
-int rt_trust_load_opts(const char *root, bool allow_downgrade,
+int rt_trust_load_opts(const char *root, unsigned flags,
 	struct rt_image_load_opts *o, struct rt_err *e) __attribute__((weak));
 
 #endif
