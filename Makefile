@@ -113,6 +113,7 @@ rt-$(CONFIG_NET_BRIDGE) += net.o netconf.o netlink.o nft.o tbuf.o cli_network.o
 rt-$(CONFIG_PUBLISH) += proxy.o
 rt-$(CONFIG_CGROUPS) += cgroup.o
 rt-$(CONFIG_TTY) += pty.o
+rt-$(CONFIG_HEALTHCHECK) += health.o supervise_health.o
 rt-$(CONFIG_INIT) += init.o
 rt-$(CONFIG_PULL) += registry.o http.o cli_pull.o
 rt-$(CONFIG_TLS) += tls.o

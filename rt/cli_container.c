@@ -336,7 +336,7 @@ static int verb_ps(const struct rt_opts *o, int argc, char **argv)
 		snprintf(cells[0][k], PS_CELL, "%s", head[k]);
 	for (c = rt_json_first(&j, list); c >= 0 && rows <= RT_SUP_MAX_CONTAINERS; c = rt_json_next(&j, list, c)) {
 		char id[RT_CTR_ID + 1], name[RT_CTR_NAME + 1], image[RT_CTR_IMAGE + 1];
-		char cmd[RT_CTR_CMD + 1], state[32], dur[48];
+		char cmd[RT_CTR_CMD + 1], state[32], dur[48], health[16];
 		int64_t created = 0, started = 0, finished = 0, code = 0;
 		struct rt_err e;
 		char (*row)[PS_CELL] = cells[rows];
@@ -368,7 +368,12 @@ static int verb_ps(const struct rt_opts *o, int argc, char **argv)
 		snprintf(row[3], PS_CELL, "%s ago", dur);
 		if (!strcmp(state, "running")) {
 			human(now - started / 1000000000, dur, sizeof dur);
-			snprintf(row[4], PS_CELL, "Up %s", dur);
+			/* Docker's suffix: (healthy), (unhealthy), (health: starting). */
+			if (rt_json_str(&j, rt_json_find(&j, c, "health"), health, sizeof health, &e) < 0)
+				health[0] = '\0';
+			snprintf(row[4], PS_CELL, "Up %s%s%s%s", dur, health[0] ? " (" : "",
+				 !strcmp(health, "starting") ? "health: starting" : health,
+				 health[0] ? ")" : "");
 		} else if (!strcmp(state, "created")) {
 			snprintf(row[4], PS_CELL, "Created");
 		} else {

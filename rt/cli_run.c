@@ -205,6 +205,13 @@ static int image_from_store(const struct rt_opts *o, struct rt_image_run *ir,
 		ir->user = cfg.user && *cfg.user ? cfg.user : NULL;
 		for (nexposed = 0; nexposed < cfg.nports && nexposed < RT_RUN_MAX_PORTS; nexposed++)
 			exposed[nexposed] = cfg.ports[nexposed];
+		for (k = 0; k < cfg.health.ntest && k < RT_SANDBOX_MAX_ARGS; k++)
+			if (!(ir->health[k] = arena_dup(ir, cfg.health.test[k])))
+				return rt_err_set(e, E2BIG, "image %s: config too large", ref);
+		ir->health_interval = cfg.health.interval_ns;
+		ir->health_timeout = cfg.health.timeout_ns;
+		ir->health_start = cfg.health.start_period_ns;
+		ir->health_retries = cfg.health.retries;
 		return 0;
 	}
 #endif
@@ -220,6 +227,10 @@ struct runflags {
 	uint64_t tmpfs, memory, pids, cpus, cap_add, cap_drop, stop_timeout, log_kb;
 	int have_stop_timeout;
 	const char *log_mirror;
+	/* --health-*: times in ms, 0 unset (Docker: 0 means the default) */
+	const char *health_cmd;
+	uint32_t health_interval, health_timeout, health_start, health_retries;
+	int no_health, health_flags;
 	const char *env[RT_SANDBOX_MAX_ENV];
 	int nenv;
 	const char *vols[RT_SANDBOX_MAX_MOUNTS];
@@ -247,7 +258,9 @@ static const struct opt run_opts[] = {
 	{ 0, "stop-timeout", 1 }, { 0, "rootfs", 1 }, { 0, "entrypoint", 1 },
 	{ 0, "net", 1 }, { 'p', "publish", 1 }, { 'P', "publish-all", 0 },
 	{ 0, "add-host", 1 }, { 0, "dns", 1 }, { 0, "log-size", 1 },
-	{ 0, "log-mirror", 1 }, { 0, "tmpfs", 1 },
+	{ 0, "log-mirror", 1 }, { 0, "tmpfs", 1 }, { 0, "health-cmd", 1 }, { 0, "health-interval", 1 },
+	{ 0, "health-timeout", 1 }, { 0, "health-start-period", 1 },
+	{ 0, "health-retries", 1 }, { 0, "no-healthcheck", 0 },
 };
 
 static char envfile_buf[65536];
@@ -305,6 +318,46 @@ static int env_file(struct runflags *f, const char *path, const char *verb)
 			return RT_EXIT_USAGE;
 	}
 	return 0;
+}
+
+/* --health-interval, -timeout, -start-period: a Go duration, 0 for the
+ * default, else at least 1ms (as Docker) and at most a day. */
+static int health_ms(const char *flag, const char *v, uint32_t *out, const char *verb)
+{
+	int64_t ns;
+
+	if (rt_client_duration(v, &ns) < 0)
+		return rt_cli_fail(verb, RT_EXIT_RT, "invalid --%s '%s': a duration like 30s, 500ms, 1m", flag, v);
+	if ((ns > 0 && ns < 1000000) || ns / 1000000 > RT_HEALTH_MS_MAX)
+		return rt_cli_fail(verb, RT_EXIT_RT, "invalid --%s '%s': must be 0 or 1ms to 24h", flag, v);
+	*out = (uint32_t)(ns / 1000000);
+	return 0;
+}
+
+static int health_flag(struct runflags *f, const char *n, const char *v, const char *verb)
+{
+	uint64_t r;
+
+	if (!IS_ENABLED(CONFIG_HEALTHCHECK))
+		return rt_cli_fail(verb, RT_EXIT_RT, "health checks are not in this build");
+	if (!strcmp(n, "no-healthcheck")) {
+		f->no_health = ON(v);
+		return 0;
+	}
+	f->health_flags = 1;
+	if (!strcmp(n, "health-cmd")) {
+		f->health_cmd = v;
+		return 0;
+	}
+	if (!strcmp(n, "health-retries")) {
+		if (rt_client_u64(v, &r) < 0 || r > RT_HEALTH_RETRIES_MAX)
+			return rt_cli_fail(verb, RT_EXIT_RT, "invalid --health-retries '%s': a count from 0 (the default, 3) to %d",
+					   v, RT_HEALTH_RETRIES_MAX);
+		f->health_retries = (uint32_t)r;
+		return 0;
+	}
+	return health_ms(n, v, !strcmp(n, "health-interval") ? &f->health_interval :
+			       !strcmp(n, "health-timeout") ? &f->health_timeout : &f->health_start, verb);
 }
 
 static int parse_run(struct runflags *f, struct optp *p, const char *verb)
@@ -387,12 +440,17 @@ static int parse_run(struct runflags *f, struct optp *p, const char *verb)
 				return rt_cli_fail(verb, RT_EXIT_USAGE,
 						   "invalid --log-mirror '%s' (console, kmsg, none)", v);
 			f->log_mirror = v;
+		} else if (!strncmp(n, "health-", 7) || !strcmp(n, "no-healthcheck")) {
+			if ((rc = health_flag(f, n, v, verb)))
+				return rc;
 		}
 	}
 	if (k == -2)
 		return RT_EXIT_USAGE;
 	if (f->tty && !IS_ENABLED(CONFIG_TTY))
 		return rt_cli_fail(verb, RT_EXIT_RT, "terminals (-t) are not in this build");
+	if (f->no_health && f->health_flags)
+		return rt_cli_fail(verb, RT_EXIT_RT, "--no-healthcheck conflicts with --health-* options");
 	if (f->name && !rt_ctr_name_ok(f->name))
 		return rt_cli_fail(verb, RT_EXIT_RT,
 				   "invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
@@ -534,6 +592,94 @@ static int count(char *const *v)
 	while (v && v[n])
 		n++;
 	return n;
+}
+
+/* A JSON array of strings is a check's exec form; into argv. Returns
+ * the count, 0 when s is not one (then it is a shell command). */
+static int exec_form(const char *s, char **argv)
+{
+	static struct rt_json_tok tok[RT_SANDBOX_MAX_ARGS + 1];
+	static char buf[RT_CTR_REC_MAX];
+	struct rt_json j;
+	struct rt_err e;
+	size_t used = 0;
+	int i, n = 0;
+
+	if (s[0] != '[' || rt_json_parse(&j, s, strlen(s), tok, NOPTS(tok), 2, &e) < 0 ||
+	    rt_json_type(&j, 0) != RT_JSON_ARRAY)
+		return 0;
+	for (i = rt_json_first(&j, 0); i >= 0; i = rt_json_next(&j, 0, i)) {
+		int len = rt_json_str(&j, i, buf + used, sizeof buf - used, &e);
+
+		if (len < 0 || n >= RT_SANDBOX_MAX_ARGS)
+			return 0;
+		argv[n++] = buf + used;
+		used += (size_t)len + 1;
+	}
+	argv[n] = NULL;
+	return n;
+}
+
+/* An image's time (ns, 0 unset) in ms within the bounds a record takes. */
+static uint32_t image_ms(int64_t ns, uint32_t def)
+{
+	if (ns <= 0)
+		return def;
+	if (ns < 1000000)
+		return 1;
+	return ns / 1000000 > RT_HEALTH_MS_MAX ? RT_HEALTH_MS_MAX : (uint32_t)(ns / 1000000);
+}
+
+/* "health": --health-cmd (the exec form when it is a JSON array of
+ * strings, else a shell command, Docker's CMD-SHELL), else the image's
+ * Healthcheck (NONE: none); each setting from its flag, else from the
+ * image, else Docker's default. Nothing with --no-healthcheck. */
+static int write_health(struct rt_json_w *w, const struct runflags *f, const char *verb)
+{
+	static char *argv[RT_SANDBOX_MAX_ARGS + 1];
+	uint32_t retries;
+	int n = 0, k;
+
+	if (!IS_ENABLED(CONFIG_HEALTHCHECK) || f->no_health)
+		return 0;
+	if (f->health_cmd) {
+		if (!f->health_cmd[0])
+			return rt_cli_fail(verb, RT_EXIT_RT, "invalid --health-cmd: empty");
+		n = exec_form(f->health_cmd, argv);
+		if (!n) {
+			argv[n++] = "/bin/sh";
+			argv[n++] = "-c";
+			argv[n++] = (char *)f->health_cmd;
+		}
+	} else if (img.health[0] && !strcmp(img.health[0], "CMD")) {
+		for (k = 1; img.health[k] && n < RT_SANDBOX_MAX_ARGS; k++)
+			argv[n++] = img.health[k];
+	} else if (img.health[0] && !strcmp(img.health[0], "CMD-SHELL") && img.health[1]) {
+		argv[n++] = "/bin/sh";
+		argv[n++] = "-c";
+		argv[n++] = img.health[1];
+	}
+	if (!n)
+		return 0;
+	retries = f->health_retries ? f->health_retries :
+		  img.health_retries > 0 ? (uint32_t)img.health_retries : RT_HEALTH_RETRIES_DEF;
+	if (retries > RT_HEALTH_RETRIES_MAX)
+		retries = RT_HEALTH_RETRIES_MAX;
+	rt_json_w_key(w, "health");
+	rt_json_w_obj(w);
+	rt_client_strs(w, "cmd", argv, n);
+	rt_json_w_key(w, "interval");
+	rt_json_w_u64(w, f->health_interval ? f->health_interval :
+			 image_ms(img.health_interval, RT_HEALTH_INTERVAL_DEF));
+	rt_json_w_key(w, "timeout");
+	rt_json_w_u64(w, f->health_timeout ? f->health_timeout :
+			 image_ms(img.health_timeout, RT_HEALTH_TIMEOUT_DEF));
+	rt_json_w_key(w, "start_period");
+	rt_json_w_u64(w, f->health_start ? f->health_start : image_ms(img.health_start, 0));
+	rt_json_w_key(w, "retries");
+	rt_json_w_u64(w, retries);
+	rt_json_w_end(w);
+	return 0;
 }
 
 /* Build {"op":"create","config":{...}} from flags, image and command. */
@@ -726,6 +872,8 @@ static int build_create(const struct rt_opts *o, struct rt_json_w *w, const stru
 		rt_json_w_key(w, "log_mirror");
 		rt_json_w_str(w, f->log_mirror);
 	}
+	if (write_health(w, f, verb))
+		return RT_EXIT_RT;
 	rt_json_w_end(w);
 	rt_json_w_end(w);
 	return 0;

@@ -137,6 +137,73 @@ int rt_client_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
+static int64_t unit_ns(const char *s, size_t *len)
+{
+	static const struct { const char *name; int64_t ns; } units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 }, { "ms", 1000000 },
+		{ "s", 1000000000 }, { "m", 60000000000LL }, { "h", 3600000000000LL },
+	};
+	size_t k;
+
+	for (k = 0; k < NOPTS(units); k++) {
+		size_t n = strlen(units[k].name);
+
+		/* "m" must not take the "m" of "ms". */
+		if (!strncmp(s, units[k].name, n) && (n > 1 || s[1] < 'a' || s[1] > 'z')) {
+			*len = n;
+			return units[k].ns;
+		}
+	}
+	return -1;
+}
+
+int rt_client_duration(const char *s, int64_t *ns)
+{
+	int64_t total = 0;
+
+	if (!strcmp(s, "0")) {
+		*ns = 0;
+		return 0;
+	}
+	if (!*s)
+		return -1;
+	while (*s) {
+		int64_t whole = 0, frac = 0, scale = 1, u, v, f;
+		int digits = 0;
+		size_t ul;
+
+		for (; *s >= '0' && *s <= '9'; s++, digits++) {
+			if (whole > (INT64_MAX - 9) / 10)
+				return -1;
+			whole = whole * 10 + (*s - '0');
+		}
+		if (*s == '.')
+			for (s++; *s >= '0' && *s <= '9'; s++, digits++)
+				if (scale < 1000000000) {
+					frac = frac * 10 + (*s - '0');
+					scale *= 10;
+				}
+		if (!digits || (u = unit_ns(s, &ul)) < 0)
+			return -1;
+		s += ul;
+		if (whole > INT64_MAX / u)
+			return -1;
+		/* Nine decimals at most, without floating point: every unit
+		   from a second up is a multiple of 10^9, and below it the
+		   product stays under 10^18. */
+		f = u >= scale ? frac * (u / scale) : frac * u / scale;
+		v = whole * u;
+		if (f > INT64_MAX - v)
+			return -1;
+		v += f;
+		if (total > INT64_MAX - v)
+			return -1;
+		total += v;
+	}
+	*ns = total;
+	return 0;
+}
+
 /* "512", "64k", "256m", "1g" (binary units, as Docker's). */
 /* --- talking to the supervisor ------------------------------------------- */
 

@@ -26,6 +26,9 @@ static const struct key {
 	{ "after", NULL, 1 },
 	{ "log_size", "--log-size", 0 }, { "log_mirror", "--log-mirror", 0 },
 	{ "update", NULL, 0 }, { "update_timeout", NULL, 0 }, { "update_stable", NULL, 0 },
+	{ "healthcheck", "--health-cmd", 0 }, { "health_interval", "--health-interval", 0 },
+	{ "health_timeout", "--health-timeout", 0 }, { "health_retries", "--health-retries", 0 },
+	{ "health_start_period", "--health-start-period", 0 },
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 

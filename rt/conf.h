@@ -27,6 +27,21 @@
  *   update_stable = 10s                    without a health check: healthy
  *                                          is running this long unrestarted
  *                                          (default 10s)
+ *   healthcheck = wget -qO- localhost/     a shell command (/bin/sh -c), or a
+ *                                          JSON array (exec form); default:
+ *                                          the image's HEALTHCHECK
+ *   health_interval = 30s   health_timeout = 30s   health_start_period = 0s
+ *   health_retries = 3                     (Docker's defaults; durations as
+ *                                          500ms, 5s, 1m)
+ *
+ * Health: the check runs in the container every interval once it has
+ * started; `rt ps` shows (health: starting), (healthy) or (unhealthy).
+ * Unlike Docker, which only marks it, an app that turns unhealthy and
+ * whose restart policy restarts it (always, the default, unless-stopped,
+ * on-failure) is stopped (SIGTERM, SIGKILL after stop_timeout) and
+ * restarted like a crashed one: on an appliance nobody is watching
+ * `rt ps` to do it by hand. A container started with `rt run` is only
+ * marked, as in Docker.
  *
  * Anything else is an error naming the file and line: a typo never turns
  * into a silently different appliance. */

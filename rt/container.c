@@ -144,11 +144,11 @@ static int get_bool(const struct rt_json *j, int obj, const char *key, int *out,
 
 /* Check that key is an array of at most max strings, each accepted by ok()
  * and shorter than RT_PATH_MAX. Returns the count. */
-static int str_array(const struct rt_json *j, const char *key, int min, int max,
-		     int (*ok)(const char *), const char *what, struct rt_err *e)
+static int str_array_in(const struct rt_json *j, int obj, const char *key, int min, int max,
+			int (*ok)(const char *), const char *what, struct rt_err *e)
 {
 	char s[RT_PATH_MAX];
-	int a = rt_json_find(j, 0, key), i, n = 0;
+	int a = rt_json_find(j, obj, key), i, n = 0;
 
 	if (a < 0 && min == 0)
 		return 0;
@@ -160,6 +160,12 @@ static int str_array(const struct rt_json *j, const char *key, int min, int max,
 		if (rt_json_str(j, i, s, sizeof s, e) < 0 || (ok && !ok(s)))
 			return rt_err_set(e, EINVAL, "config: %s %d is not %s", key, n, what);
 	return n;
+}
+
+static int str_array(const struct rt_json *j, const char *key, int min, int max,
+		     int (*ok)(const char *), const char *what, struct rt_err *e)
+{
+	return str_array_in(j, 0, key, min, max, ok, what, e);
 }
 
 static int any_str(const char *s)
@@ -187,8 +193,45 @@ static const char *const known_keys[] = {
 	"image", "image_digest", "image_id", "layers", "cmd", "env", "cwd", "user", "hostname", "restart",
 	"network", "mounts", "read_only", "tmpfs_size", "memory", "pids", "cpus",
 	"cap_add", "cap_drop", "init", "stop_timeout", "tty", "stdin", "rm", "name",
-	"ports", "add_hosts", "dns", "app", "log_size", "log_mirror",
+	"ports", "add_hosts", "dns", "app", "log_size", "log_mirror", "health",
 };
+
+static int get_ms(const struct rt_json *j, int obj, const char *key, uint64_t min,
+		  uint64_t max, uint32_t *out, struct rt_err *e)
+{
+	uint64_t v;
+
+	if (rt_json_find(j, obj, key) < 0)
+		return rt_err_set(e, EINVAL, "config: health: '%s' is missing", key);
+	if (get_u64(j, obj, key, max, &v, e) < 0 || v < min)
+		return rt_err_set(e, EINVAL, "config: health: '%s' must be %llu to %llu", key,
+				  (unsigned long long)min, (unsigned long long)max);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* "health": {"cmd": [..], "interval", "timeout", "start_period" (ms),
+   "retries"}; every member required (the CLI resolves the defaults). */
+static int check_health(const struct rt_json *j, struct rt_ctr_meta *m, struct rt_err *e)
+{
+	int h = rt_json_find(j, 0, "health");
+
+	if (h < 0 || !IS_ENABLED(CONFIG_HEALTHCHECK))
+		return 0;
+	if (rt_json_type(j, h) != RT_JSON_OBJECT)
+		return rt_err_set(e, EINVAL, "config: 'health' must be an object");
+	if (str_array_in(j, h, "cmd", 1, RT_SANDBOX_MAX_ARGS, any_str, "a string", e) < 0)
+		return rt_err_wrap(e, "health");
+	if (get_ms(j, h, "interval", 1, RT_HEALTH_MS_MAX, &m->health.interval_ms, e) < 0 ||
+	    get_ms(j, h, "timeout", 1, RT_HEALTH_MS_MAX, &m->health.timeout_ms, e) < 0 ||
+	    get_ms(j, h, "start_period", 0, RT_HEALTH_MS_MAX, &m->health.start_ms, e) < 0 ||
+	    get_ms(j, h, "retries", 1, RT_HEALTH_RETRIES_MAX, &m->health.retries, e) < 0)
+		return -1;
+	m->health_on = 1;
+	m->health_off = j->tok[h].start;
+	m->health_len = j->tok[h].len;
+	return 0;
+}
 
 static int check(const struct rt_json *j, struct rt_ctr_meta *m, struct rt_err *e)
 {
@@ -336,7 +379,7 @@ static int check(const struct rt_json *j, struct rt_ctr_meta *m, struct rt_err *
 		return rt_err_set(e, EINVAL, "invalid log mirror '%s' (console, kmsg, none)", s);
 	if (m->autoremove && m->policy.kind != RT_RESTART_NO)
 		return rt_err_set(e, EINVAL, "conflicting options: cannot specify both --restart and --rm");
-	return 0;
+	return check_health(j, m, e);
 }
 
 int rt_ctr_check(const char *conf, size_t len, struct rt_ctr_meta *m,
@@ -603,6 +646,15 @@ int rt_ctr_exec(const char *conf, size_t len, const char *xobj, size_t xlen,
 			return rt_err_set(e, E2BIG, "too many environment variables");
 	}
 	return bad ? -1 : 0;
+}
+
+int rt_ctr_health_exec(const struct rt_ctr_meta *m, const char *conf, size_t len,
+		       struct rt_sandbox_exec *x, char *arena, size_t cap,
+		       struct rt_err *e)
+{
+	if (!m->health_on || m->health_off + m->health_len > len)
+		return rt_err_set(e, EINVAL, "no health check");
+	return rt_ctr_exec(conf, len, conf + m->health_off, m->health_len, x, arena, cap, e);
 }
 
 /* --- copying JSON ----------------------------------------------------- */

@@ -26,7 +26,10 @@
  *   RT_CTR_LOG_KB_MIN..RT_CTR_LOG_KB_MAX; default CONFIG_LOG_RING_KB),
  *   log_mirror ("console" or "kmsg": each line of output is also written
  *   there, prefixed with the container's name; a write that would block is
- *   dropped, never waited for).
+ *   dropped, never waited for), health (the health check, see health.h:
+ *   {"cmd": [argv], "interval": ms, "timeout": ms, "start_period": ms,
+ *   "retries": N}, run in the container with its env, cwd and user;
+ *   absent: none; ignored by a build without HEALTHCHECK).
  */
 #ifndef RT_CONTAINER_H
 #define RT_CONTAINER_H
@@ -35,6 +38,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "health.h"
 #include "json.h"
 #include "lifecycle.h"
 #include "sandbox.h"
@@ -64,6 +68,9 @@ struct rt_ctr_meta {
 	int64_t stop_timeout;            /* seconds */
 	uint32_t log_kb;                 /* log ring size, KiB */
 	int log_mirror;                  /* RT_CTR_MIRROR_* */
+	int health_on;                   /* a health check is configured */
+	struct rt_health_cfg health;
+	size_t health_off, health_len;   /* its object within the config */
 };
 
 struct rt_ctr_state {
@@ -111,6 +118,12 @@ int rt_ctr_spec(const struct rt_ctr_meta *m, const char *conf, size_t len,
 int rt_ctr_exec(const char *conf, size_t len, const char *xobj, size_t xlen,
 		struct rt_sandbox_exec *x, char *arena, size_t cap,
 		struct rt_err *e);
+
+/* The health check's process: rt_ctr_exec() with the "health" object
+ * (m->health_off) as the request. */
+int rt_ctr_health_exec(const struct rt_ctr_meta *m, const char *conf, size_t len,
+		       struct rt_sandbox_exec *x, char *arena, size_t cap,
+		       struct rt_err *e);
 
 /* Copy the config object into a JSON writer (for inspect). */
 int rt_ctr_copy_config(struct rt_json_w *w, const char *conf, size_t len,

@@ -28,6 +28,11 @@ struct rt_image_run {
 	char *env[RT_SANDBOX_MAX_ENV + 1];
 	const char *workdir;    /* NULL: "/" */
 	const char *user;       /* NULL: root */
+	/* The config's Healthcheck (Docker's form: Test[0] is NONE, CMD or
+	   CMD-SHELL); times in ns, 0: unset. */
+	char *health[RT_SANDBOX_MAX_ARGS + 1];
+	int64_t health_interval, health_timeout, health_start;
+	int health_retries;
 	char arena[RT_IMAGE_RUN_ARENA];
 	size_t used;
 };

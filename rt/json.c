@@ -47,6 +47,11 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return need;
 }
 
+size_t rt_json_utf8_seq(const unsigned char *s, size_t n)
+{
+	return n ? utf8_seq(s, n) : 0;
+}
+
 static size_t utf8_put(unsigned char *u, uint32_t cp)
 {
 	if (cp < 0x80) {

@@ -148,6 +148,8 @@ int rt_json_w_end(struct rt_json_w *w);
 /* Member name, inside an object; the next call writes its value. */
 int rt_json_w_key(struct rt_json_w *w, const char *key);
 /* Strings must be valid UTF-8; strn may contain NUL (written \u0000). */
+/* Length of the valid UTF-8 sequence at s[0..n), 0 when it is not one. */
+size_t rt_json_utf8_seq(const unsigned char *s, size_t n);
 int rt_json_w_str(struct rt_json_w *w, const char *s);
 int rt_json_w_strn(struct rt_json_w *w, const char *s, size_t n);
 int rt_json_w_i64(struct rt_json_w *w, int64_t v);

@@ -392,6 +392,13 @@ static void op_ps(int i, const struct rt_ctl_req *q)
 		rt_json_w_u64(&w, c->life.restarts);
 		rt_json_w_key(&w, "app");
 		rt_json_w_bool(&w, c->m.app);
+		/* "" without a check or when not running, as ps shows it. */
+		rt_json_w_key(&w, "health");
+#ifdef CONFIG_HEALTHCHECK
+		rt_json_w_str(&w, sup_health_status(ci));
+#else
+		rt_json_w_str(&w, "");
+#endif
 		rt_json_w_end(&w);
 	}
 	rt_json_w_end(&w);
@@ -641,6 +648,9 @@ static void op_inspect(int i, int ci)
 	rt_json_w_key(&w, "FinishedAt");
 	sup_fmt_time(c->finished, t, sizeof t);
 	rt_json_w_str(&w, t);
+#ifdef CONFIG_HEALTHCHECK
+	sup_health_json(ci, &w);
+#endif
 	rt_json_w_end(&w);
 	rt_json_w_key(&w, "RestartCount");
 	rt_json_w_u64(&w, c->life.restarts);

@@ -122,6 +122,11 @@ static int64_t mono_ms(void)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+int64_t sup_mono_ms(void)
+{
+	return mono_ms();
+}
+
 int64_t sup_real_ns(void)
 {
 	struct timespec t;
@@ -173,6 +178,9 @@ void sup_ctr_free(int ci)
 
 	sup_xclose(&c->stdin_w);
 	sup_xclose(&c->proc.pidfd);
+#ifdef CONFIG_HEALTHCHECK
+	sup_health_stopped(ci);
+#endif
 	free(c->rec);
 	memset(c, 0, sizeof *c);
 }
@@ -225,6 +233,10 @@ int sup_ctr_alloc(const char *rec, size_t len, struct rt_err *e)
 	c->out[0] = c->out[1] = -1;
 	c->proc.pidfd = c->proc.pty = c->stdin_w = -1;
 	c->tty_client = -1;
+#ifdef CONFIG_HEALTHCHECK
+	c->hc.out = -1;
+	c->hc.deadline = -1;
+#endif
 	c->used = 1;
 	return ci;
 }
@@ -522,6 +534,9 @@ static int do_spawn(int ci, struct rt_err *e)
 		set_nonblock(c->out[1]);
 	sup_out_poll(ci, 0, 1);
 	sup_out_poll(ci, 1, 1);
+#ifdef CONFIG_HEALTHCHECK
+	sup_health_started(ci);
+#endif
 	return 0;
 fail:
 	sup_xclose(&in);
@@ -544,6 +559,11 @@ static void send_signal(struct ctr *c, int sig)
 		return;
 #endif
 	kill(c->proc.pid, sig);
+}
+
+void sup_ctr_signal(int ci, int sig)
+{
+	send_signal(&sup_ctrs[ci], sig);
 }
 
 static void ctr_remove_now(int ci)
@@ -636,6 +656,9 @@ static void ctr_died(int ci, int status)
 	c->proc.pid = 0;
 	sup_xclose(&c->proc.pidfd);
 	sup_xclose(&c->stdin_w);
+#ifdef CONFIG_HEALTHCHECK
+	sup_health_stopped(ci);
+#endif
 #ifdef CONFIG_NET_BRIDGE
 	{
 		struct rt_err ne;
@@ -677,6 +700,10 @@ static void reap(void)
 		if (pid == watch_pid)
 			watch_pid = 0;
 #endif
+#ifdef CONFIG_HEALTHCHECK
+		if (sup_health_reaped(pid, status))
+			continue;
+#endif
 		/* Anything else is an orphan we adopted as subreaper. */
 	}
 }
@@ -691,6 +718,14 @@ static void arm_timer(void)
 		if (sup_ctrs[ci].used && !sup_ctrs[ci].gone && sup_ctrs[ci].life.deadline >= 0 &&
 		    (next < 0 || sup_ctrs[ci].life.deadline < next))
 			next = sup_ctrs[ci].life.deadline;
+#ifdef CONFIG_HEALTHCHECK
+	for (ci = 0; ci < RT_SUP_MAX_CONTAINERS; ci++) {
+		int64_t d = sup_health_deadline(ci);
+
+		if (d >= 0 && (next < 0 || d < next))
+			next = d;
+	}
+#endif
 	if (next >= 0) {
 		/* Absolute, on the clock the deadlines use; never 0 (disarm). */
 		its.it_value.tv_sec = next / 1000;
@@ -711,6 +746,10 @@ static void timers(void)
 		if (sup_ctrs[ci].used && !sup_ctrs[ci].gone && sup_ctrs[ci].life.deadline >= 0 &&
 		    sup_ctrs[ci].life.deadline <= now)
 			sup_ctr_event(ci, RT_LE_TIMER, 0, NULL);
+#ifdef CONFIG_HEALTHCHECK
+	for (ci = 0; ci < RT_SUP_MAX_CONTAINERS; ci++)
+		sup_health_timer(ci, now);
+#endif
 }
 
 int sup_name_taken(const char *name)
@@ -1013,6 +1052,11 @@ int rt_supervise(const struct rt_sup_cfg *cfg, struct rt_err *e)
 				if (sup_ctrs[idx / 2].used && sup_ctrs[idx / 2].out[idx % 2] >= 0)
 					out_read((int)idx / 2, (int)idx % 2, 0);
 				break;
+#ifdef CONFIG_HEALTHCHECK
+			case K_HEALTH:
+				sup_health_output((int)idx);
+				break;
+#endif
 #ifdef CONFIG_NET_BRIDGE
 			case K_NET:
 				rt_net_event(idx, ev[k].events);

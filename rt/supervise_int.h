@@ -10,6 +10,7 @@
 #include "container.h"
 #include "ctl.h"
 #include "err.h"
+#include "health.h"
 #include "json.h"
 #include "lifecycle.h"
 #include "logring.h"
@@ -17,8 +18,21 @@
 #include "supervise.h"
 
 /* What an epoll event is about: kind in the high 32 bits, index below. */
-enum { K_LISTEN = 1, K_SIG, K_TIMER, K_CONN, K_OUT, K_WDOG, K_NET };
+enum { K_LISTEN = 1, K_SIG, K_TIMER, K_CONN, K_OUT, K_WDOG, K_NET, K_HEALTH };
 #define EVD(k, i) ((uint64_t)(k) << 32 | (uint32_t)(i))
+
+/* A container's health check as the loop runs it (supervise_health.c). */
+enum { HC_IDLE, HC_PROBING, HC_KILLING };
+struct sup_health {
+	struct rt_health h;
+	int phase;              /* HC_*: waiting for the next check, a check
+				   running, the unhealthy app being stopped */
+	pid_t pid;              /* the running check, 0 */
+	int out;                /* its output pipe, -1 */
+	int64_t deadline;       /* ms, monotonic: next check, the check's
+				   timeout, or SIGKILL; -1: none */
+	struct rt_health_result cur;
+};
 
 struct ctr {
 	int used, gone, refs;   /* gone: removed, freed when refs drops to 0 */
@@ -43,6 +57,9 @@ struct ctr {
 	int ran;
 	int reaped, reaped_code;   /* PID 1 died, its output not all read */
 	char error[200];        /* why the last spawn failed */
+#ifdef CONFIG_HEALTHCHECK
+	struct sup_health hc;
+#endif
 };
 
 struct sup_state {
@@ -59,6 +76,7 @@ extern struct rt_sandbox_spec sup_spec;
 
 /* supervise.c */
 int64_t sup_real_ns(void);
+int64_t sup_mono_ms(void);
 void sup_fmt_time(int64_t ns, char *buf, size_t cap);     /* RFC 3339, ns */
 void sup_ep_set(int op, int fd, uint32_t events, uint64_t data);
 void sup_xclose(int *fd);
@@ -75,6 +93,19 @@ int sup_spawn_code(const struct rt_err *e);
 /* Feed ev to the container's state machine and carry out the action;
  * err (may be NULL) gets why a start failed or was refused. */
 void sup_ctr_event(int ci, enum rt_life_event ev, int64_t arg, struct rt_err *err);
+
+/* Signal the container's PID 1 (through its pidfd when there is one). */
+void sup_ctr_signal(int ci, int sig);
+
+/* supervise_health.c (CONFIG_HEALTHCHECK) */
+void sup_health_started(int ci);        /* the container's PID 1 runs */
+void sup_health_stopped(int ci);        /* it died, or the record goes */
+int64_t sup_health_deadline(int ci);    /* ms, or -1 */
+void sup_health_timer(int ci, int64_t now);
+void sup_health_output(int ci);         /* the check's pipe is readable */
+int sup_health_reaped(pid_t pid, int status);
+const char *sup_health_status(int ci);  /* "" without a check */
+void sup_health_json(int ci, struct rt_json_w *w);  /* State.Health */
 
 /* serve.c */
 void sup_serve_init(void);
