@@ -12,6 +12,7 @@ static const struct { const char *name; int on; } features[] = {
 	{ "signatures", IS_ENABLED(CONFIG_SIGNATURES) },
 	{ "require-signature", IS_ENABLED(CONFIG_REQUIRE_SIGNATURE) },
 	{ "update", IS_ENABLED(CONFIG_UPDATE) },
+	{ "healthcheck", IS_ENABLED(CONFIG_HEALTHCHECK) },
 	{ "debug", IS_ENABLED(CONFIG_DEBUG) },
 };
 
