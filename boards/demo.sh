@@ -41,9 +41,11 @@ variant=${3:+--variant $3}
 	--label org.opencontainers.image.title=rt-demo --tag demo:1 -o "$d/demo.oci" >/dev/null
 "$mk" sign --key "$d/demo.key" --version 1 "$d/demo.oci" >/dev/null
 cat > "$d/demo.conf" <<CONF
-# The demo page: busybox httpd on port 80 of the board.
+# The demo page: busybox httpd in the container, on the board's bridge
+# network, its port 80 published on the board's port 80.
 image = demo:1
-network = host
+network = bridge
+publish = 80:80
 restart = always
 CONF
 "$mk" flash --board "$board" --guest "$guest" --platform "$PLATFORM" --modules "$GUEST_MODULES" \

@@ -8,7 +8,8 @@ QEMU_USER := qemu-aarch64-static
 # The guest for boot tests and `make demo`: Debian's kernel for this CPU.
 GUEST_ARCH := arm64
 GUEST_KERNEL := linux-image-arm64
-GUEST_MODULES := virtio_mmio virtio_blk crc32c_generic ext4 overlay virtio_net
+GUEST_MODULES := virtio_mmio virtio_blk crc32c_generic ext4 overlay virtio_net \
+	bridge veth nf_tables nft_chain_nat nft_nat nft_masq nft_fib_ipv4 nft_ct
 QEMU_SYSTEM := qemu-system-aarch64 -M virt -cpu cortex-a57 -m 512
 QEMU_CONSOLE := ttyAMA0
 QEMU_DISK := -drive file=$$DISK,if=none,format=raw,id=d0 -device virtio-blk-device,drive=d0

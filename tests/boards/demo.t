@@ -1,7 +1,8 @@
 #!/bin/sh
 # The demo firmware on each QEMU board: rt boots as PID 1 with the store on
-# the data disk, starts the signed app from its app file, the page answers
-# through QEMU's port forward, `rt ps` and `rt logs` work at the console, a
+# the data disk, starts the signed app from its app file on a bridge network
+# with its port published, the page answers through QEMU's port forward and
+# kernel NAT, `rt ps` and `rt logs` work at the console, a
 # killed app is restarted, poweroff stops it cleanly, and a second boot
 # finds the store intact. Times are reported as TAP comments.
 . "$(dirname "$0")/../integration/lib.sh"
@@ -76,8 +77,14 @@ for b in ${RT_TEST_BOARDS:-qemu-armv7 qemu-mipsel qemu-aarch64}; do
 	page 180; ok $? "$b: the signed app answers through the port forward"
 	t_page=$(now)
 	echo "# $b boot 1: QEMU start to rt ready $(ms "$t0" "$t_rt") ms, to the page $(ms "$t0" "$t_page") ms"
-	console "rt ps" "Up [0-9a-zA-Z ]*  *demo" 30; ok $? "$b: rt ps at the console shows the app up"
-	console "rt logs demo" "response:200" 30; ok $? "$b: rt logs shows the request"
+	console "rt ps" "Up [0-9a-zA-Z ]*  *0\.0\.0\.0:80->80/tcp  *demo" 30
+	ok $? "$b: rt ps at the console shows the app up, with its port"
+	# Kernel DNAT keeps the client's address (QEMU's 10.0.2.2); through
+	# the proxy the app would see the bridge's.
+	console "rt logs demo" "10\.0\.2\.2.*response:200" 30
+	ok $? "$b: rt logs shows the request, from the client's address (kernel NAT)"
+	console "rt port demo" "80/tcp -> 0.0.0.0:80" 20; ok $? "$b: the app publishes 80 from a bridge network"
+	console "rt info | grep NAT" "NAT: *nftables (netlink)" 20; ok $? "$b: NAT through nf_tables over netlink"
 	console 'rss=$(grep VmRSS /proc/1/status); echo "pid1 $rss"' "pid1 VmRSS" 20
 	echo "# $b: rt (PID 1) $(grep -a 'pid1 VmRSS' "$log" | tail -n 1 | tr -s ' \t' ' ' | cut -d' ' -f2-4)"
 	console 'kill -9 $(pidof httpd); echo killed-app' "killed-app" 20
