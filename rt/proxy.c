@@ -8,11 +8,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proxy.h"
 
 #define ACCEPT_BURST 16
+#define UDP_BURST 16             /* datagrams moved per wake-up */
 
 struct listener {
 	int fd;                  /* -1: free */
@@ -41,9 +43,23 @@ static struct {
 	uint32_t kind;
 } P = { -1, 0 };
 
+/* A UDP client of a published port. */
+struct usess {
+	int fd;                  /* -1: free; connected to the container's port */
+	int listener;
+	struct sockaddr_in peer; /* the client */
+	struct in_addr local;    /* where it wrote to: replies leave from there */
+	int64_t last;            /* monotonic seconds of the last datagram */
+};
+
 static struct listener ls[RT_PROXY_MAX_LISTEN];
 static struct conn cs[RT_PROXY_MAX_CONN];
+static struct usess us[RT_PROXY_MAX_UDP];
 static int ready;
+/* One datagram in flight: the largest an IPv4 UDP payload can be, so
+   nothing is ever cut short. Static, and touched only as far as a
+   datagram reaches. */
+static unsigned char dgram[65536];
 
 static uint64_t tag(uint32_t slot)
 {
@@ -67,6 +83,8 @@ static void setup_tables(void)
 		return;
 	for (i = 0; i < RT_PROXY_MAX_LISTEN; i++)
 		ls[i].fd = -1;
+	for (i = 0; i < RT_PROXY_MAX_UDP; i++)
+		us[i].fd = -1;
 	ready = 1;               /* cs[] starts zeroed: nothing in use */
 }
 
@@ -104,9 +122,14 @@ int rt_proxy_open(int proto, uint32_t ip, uint16_t port, uint16_t *bound, uint32
 	ls[h].fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ls[h].fd < 0)
 		return rt_err_sys(e, "proxy: socket");
-	/* TIME_WAIT of an earlier run must not keep a restart from binding. */
-	if (!udp)
-		setsockopt(ls[h].fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	/* TIME_WAIT of an earlier run must not keep a restart from binding;
+	   for UDP, the address each datagram was sent to, to answer from it. */
+	if (setsockopt(ls[h].fd, udp ? IPPROTO_IP : SOL_SOCKET, udp ? IP_PKTINFO : SO_REUSEADDR,
+		       &one, sizeof one) < 0) {
+		rt_err_sys(e, "proxy: setsockopt");
+		closep(&ls[h].fd);
+		return -1;
+	}
 	if (bind(ls[h].fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		int err = errno;
 
@@ -122,7 +145,7 @@ int rt_proxy_open(int proto, uint32_t ip, uint16_t port, uint16_t *bound, uint32
 		closep(&ls[h].fd);
 		return -1;
 	}
-	if (!udp && P.ep >= 0) {
+	if (P.ep >= 0) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag((uint32_t)h) };
 
 		if (epoll_ctl(P.ep, EPOLL_CTL_ADD, ls[h].fd, &ev) < 0) {
@@ -147,6 +170,9 @@ void rt_proxy_close(int h)
 	for (c = 0; c < RT_PROXY_MAX_CONN; c++)
 		if (cs[c].used && cs[c].listener == h)
 			conn_free(c);
+	for (c = 0; c < RT_PROXY_MAX_UDP; c++)
+		if (us[c].fd >= 0 && us[c].listener == h)
+			closep(&us[c].fd);
 	closep(&ls[h].fd);       /* close() also leaves the epoll set */
 }
 
@@ -159,6 +185,8 @@ void rt_proxy_count(int *listeners, int *conns)
 		*listeners += ls[i].fd >= 0;
 	for (i = 0; ready && i < RT_PROXY_MAX_CONN; i++)
 		*conns += cs[i].used;
+	for (i = 0; ready && i < RT_PROXY_MAX_UDP; i++)
+		*conns += us[i].fd >= 0;
 }
 
 /* --- connections ------------------------------------------------------------- */
@@ -352,6 +380,136 @@ static void on_listener(int h)
 	}
 }
 
+/* --- UDP sessions -------------------------------------------------------------- */
+
+#define UDP_BASE (RT_PROXY_MAX_LISTEN + 2 * RT_PROXY_MAX_CONN)
+
+static int64_t now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec;
+}
+
+/* The session of client `from` (which wrote to `to`) on listener h, made
+ * when it has none; -1 when none can be made (the datagram is dropped). */
+static int session(int h, const struct sockaddr_in *from, struct in_addr to, int64_t now)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct sockaddr_in sa;
+	int i, s = -1, lru = 0;
+
+	for (i = 0; i < RT_PROXY_MAX_UDP; i++) {
+		struct usess *u = &us[i];
+
+		if (u->fd >= 0 && u->listener == h && u->peer.sin_addr.s_addr == from->sin_addr.s_addr &&
+		    u->peer.sin_port == from->sin_port && u->local.s_addr == to.s_addr)
+			return i;
+	}
+	for (i = 0; i < RT_PROXY_MAX_UDP; i++) {
+		if (us[i].fd >= 0 && now - us[i].last >= RT_PROXY_UDP_IDLE)
+			closep(&us[i].fd);
+		if (us[i].fd < 0 && s < 0)
+			s = i;
+		if (us[i].fd >= 0 && us[i].last < us[lru].last)
+			lru = i;
+	}
+	if (s < 0) {
+		s = lru;
+		closep(&us[s].fd);
+	}
+	us[s].fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (us[s].fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = ls[h].dst_ip;
+	sa.sin_port = htons(ls[h].dst_port);
+	ev.data.u64 = tag((uint32_t)(UDP_BASE + s));
+	if (connect(us[s].fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+	    epoll_ctl(P.ep, EPOLL_CTL_ADD, us[s].fd, &ev) < 0) {
+		closep(&us[s].fd);
+		return -1;
+	}
+	us[s].listener = h;
+	us[s].peer = *from;
+	us[s].local = to;
+	return s;
+}
+
+/* Datagrams from clients, each into its session's socket. */
+static void on_udp_listener(int h)
+{
+	int64_t now = now_s();
+	int i;
+
+	for (i = 0; i < UDP_BURST; i++) {
+		char ctl[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct sockaddr_in from;
+		struct iovec iov = { dgram, sizeof dgram };
+		struct msghdr m = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov,
+				    .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl };
+		struct in_addr to = { 0 };
+		struct cmsghdr *cm;
+		ssize_t n = recvmsg(ls[h].fd, &m, MSG_DONTWAIT);
+		int s;
+
+		if (n < 0)
+			return;
+		for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof pi);
+				to = pi.ipi_addr;
+			}
+		if (m.msg_namelen != sizeof from || from.sin_family != AF_INET)
+			continue;
+		s = session(h, &from, to, now);
+		if (s < 0)
+			continue;
+		us[s].last = now;
+		/* Refused (the container's port is closed) or full: dropped. */
+		(void)send(us[s].fd, dgram, (size_t)n, MSG_DONTWAIT);
+	}
+}
+
+/* The container's replies, back to the client from where it wrote to. */
+static void on_udp_session(int s)
+{
+	struct usess *u = &us[s];
+	int i;
+
+	for (i = 0; i < UDP_BURST && u->fd >= 0; i++) {
+		char ctl[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct in_pktinfo pi;
+		struct iovec iov = { dgram, 0 };
+		struct msghdr m = { .msg_name = &u->peer, .msg_namelen = sizeof u->peer,
+				    .msg_iov = &iov, .msg_iovlen = 1 };
+		struct cmsghdr *cm;
+		ssize_t n = recv(u->fd, dgram, sizeof dgram, MSG_DONTWAIT);
+
+		if (n < 0)
+			return;  /* drained, or an ICMP error now consumed */
+		iov.iov_len = (size_t)n;
+		memset(ctl, 0, sizeof ctl);
+		if (u->local.s_addr) {
+			memset(&pi, 0, sizeof pi);
+			pi.ipi_spec_dst = u->local;
+			m.msg_control = ctl;
+			m.msg_controllen = sizeof ctl;
+			cm = CMSG_FIRSTHDR(&m);
+			cm->cmsg_level = IPPROTO_IP;
+			cm->cmsg_type = IP_PKTINFO;
+			cm->cmsg_len = CMSG_LEN(sizeof pi);
+			memcpy(CMSG_DATA(cm), &pi, sizeof pi);
+		}
+		u->last = now_s();
+		(void)sendmsg(ls[u->listener].fd, &m, MSG_DONTWAIT);
+	}
+}
+
 void rt_proxy_event(uint32_t slot, uint32_t events)
 {
 	struct conn *k;
@@ -360,8 +518,15 @@ void rt_proxy_event(uint32_t slot, uint32_t events)
 	if (!ready)
 		return;
 	if (slot < RT_PROXY_MAX_LISTEN) {
-		if (ls[slot].fd >= 0)
+		if (ls[slot].fd >= 0 && ls[slot].proto == IPPROTO_UDP)
+			on_udp_listener((int)slot);
+		else if (ls[slot].fd >= 0)
 			on_listener((int)slot);
+		return;
+	}
+	if (slot >= UDP_BASE) {
+		if (slot - UDP_BASE < RT_PROXY_MAX_UDP && us[slot - UDP_BASE].fd >= 0)
+			on_udp_session((int)(slot - UDP_BASE));
 		return;
 	}
 	slot -= RT_PROXY_MAX_LISTEN;

@@ -54,11 +54,26 @@ then
 	cc -static -O2 -o "$T/rootfs/bin/udpecho" "$T/udpecho.c" 2>/dev/null && UDP=1
 fi
 
+# udp HOST PORT: send "ping" to HOST:PORT, print the answer (3 s at most).
+cat > "$T/udp.py" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.sendto(b"ping", (sys.argv[1], int(sys.argv[2])))
+print(s.recv(64).decode())
+EOF
+udp() { python3 "$T/udp.py" "$@" 2>&1 | tail -n 1; }
+udp_out() { nsenter -t $OUT -n python3 "$T/udp.py" "$@" 2>&1 | tail -n 1; }
+command -v python3 >/dev/null || UDP=
+
 # Interfaces and rules of rt's in this namespace, one line.
 links() { ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep '^rt' | sort | tr '\n' ' '; }
 rules() { nft list table ip rt_net 2>/dev/null | grep -c . ; }
 leases() { cat "$T/root/networks/$1/leases.json" 2>/dev/null; }
 listening() { ss -Hltnu "sport = :$1" 2>/dev/null | grep -c . ; }
+addrs() { ip -o addr show | grep -c '172\.29\.' ; }
+# UDP sockets of the proxy's sessions: connected to a container's port.
+sessions() { ss -Hanu "dport = :$1" 2>/dev/null | grep -c '172\.29\.' ; }
 
 rt_daemon_start || skip_all "rt daemon does not start"
 
@@ -125,11 +140,13 @@ is "$(rt exec cli timeout 5 wget -q -O- http://10.99.0.2:8000/)" "hello-from-out
 is "$(timeout 5 wget -q -O- http://127.0.0.1:8080/)" "hello-from-web" "published port on loopback (proxy)"
 is "$(in_out timeout 5 wget -q -O- http://10.99.0.1:8080/)" "hello-from-web" \
 	"published port from outside (kernel DNAT)"
-if [ -n "$UDP" ] && command -v python3 >/dev/null; then
-	got=$(in_out python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3); s.sendto(b"ping", ("10.99.0.1", 5353)); print(s.recv(64).decode())' 2>&1)
-	is "$got" "udp:ping" "published UDP port from outside (kernel DNAT)"
+if [ -n "$UDP" ]; then
+	is "$(udp_out 10.99.0.1 5353)" "udp:ping" "published UDP port from outside (kernel DNAT)"
+	is "$(udp 127.0.0.1 5353)" "udp:ping" "published UDP port on loopback (proxy)"
+	is "$(udp 127.0.0.1 5353)" "udp:ping" "again (a second client, a second session)"
+	is "$(sessions 53)" 2 "the proxy holds one UDP session a client"
 else
-	skip "no compiler or python3 for the UDP check"
+	for i in 1 2 3 4; do skip "no compiler or python3 for the UDP checks"; done
 fi
 like "$(rt ps)" "*0.0.0.0:8080->80/tcp, 0.0.0.0:5353->53/udp*web*" "ps shows PORTS"
 is "$(rt port web | sort | tr '\n' ' ')" "53/udp -> 0.0.0.0:5353 80/tcp -> 0.0.0.0:8080 " "rt port"
@@ -144,6 +161,11 @@ like "$err" "*8080*already allocated*" "with a clear error ($err)"
 is "$(links)" "$before" "and no interface left of it"
 like "$(leases bridge)" "*web*cli*" "nor a lease"
 ok "$(leases bridge | grep -c '"dup"')" "no lease for dup"
+# As Docker's: the container stays, whole and stopped, saying why; it can
+# start once the port is free.
+like "$(rt inspect dup)" '*"Status": "exited"*"ExitCode": 125,*"Error": "network bridge: bind 0.0.0.0:8080/tcp: port is already allocated*' \
+	"dup is kept stopped, with the error"
+is "$(ls "$T/run/containers" | wc -l)" 2 "and no runtime state (only web's and cli's)"
 rt rm -f dup >/dev/null 2>&1
 
 # Another network is isolated from bridge.
@@ -163,16 +185,19 @@ rt stop -t 1 web cli >/dev/null
 is "$(links)" "" "no rt interface after the last stop"
 is "$(rules)" 0 "no rules"
 is "$(leases bridge)" '{"leases":[]}' "no leases"
-is "$(listening 8080)" 0 "no socket on the published port"
+is "$(listening 8080)$(listening 5353)" 00 "no socket on the published ports"
+is "$(sessions 53)" 0 "no UDP session of the proxy"
+is "$(addrs)" 0 "no address of the bridge subnet"
 
 # 100 cycles with a published port.
 i=0
 while [ $i -lt 100 ]; do
-	rt run --rm --network bridge -p 9000:80 $R true || break
+	rt run --rm --network bridge -p 9000:80 -p 9001:53/udp $R true || break
 	i=$((i + 1))
 done
-is $i 100 "100 run --rm with -p"
-is "$(links)$(rules)$(listening 9000)" "00" "and nothing left: no interface, rule or socket"
+is $i 100 "100 run --rm with -p (TCP and UDP)"
+is "$(links)$(rules)$(addrs)$(listening 9000)$(listening 9001)" "0000" \
+	"and nothing left: no interface, rule, address or socket"
 
 # kill -9 of rt with containers running; a restart cleans up.
 rt start web cli >/dev/null
@@ -201,7 +226,13 @@ rt start web >/dev/null
 is "$(rules)" 0 "no rules without NAT"
 is "$(in_out timeout 5 wget -q -O- http://10.99.0.1:8080/)" "hello-from-web" \
 	"published port from outside through the proxy"
+if [ -n "$UDP" ]; then
+	is "$(udp_out 10.99.0.1 5353)" "udp:ping" "published UDP port from outside through the proxy"
+else
+	skip "no compiler or python3 for the UDP check"
+fi
 rt stop -t 1 web >/dev/null
+is "$(listening 8080)$(listening 5353)$(sessions 53)" 000 "the proxy let go of its sockets"
 
 rt_daemon_stop
 ok $? "daemon exits 0"

@@ -119,7 +119,7 @@ struct srv {
 	int ready[2];
 };
 
-/* Serve one connection (or datagram): send reply. */
+/* Answer each connection (or datagram) with reply. */
 static int serve(void *arg)
 {
 	struct srv *s = arg;
@@ -140,11 +140,13 @@ static int serve(void *arg)
 
 		if (write(s->ready[1], "r", 1) != 1)
 			return 11;
-		n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
-		if (n <= 0)
-			return 12;
-		sendto(fd, s->reply, strlen(s->reply), 0, (struct sockaddr *)&from, fl);
-		return 0;
+		for (;;) {
+			n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+			if (n <= 0)
+				return 12;
+			sendto(fd, s->reply, strlen(s->reply), 0, (struct sockaddr *)&from, fl);
+			fl = sizeof from;
+		}
 	}
 	if (listen(fd, 4) < 0 || write(s->ready[1], "r", 1) != 1)
 		return 11;
@@ -458,6 +460,10 @@ int main(void)
 	}
 	rt_proxy_count(&l, &cn);
 	is_int(cn, 0, "proxy connections all closed");
+	is_int(ask_from(-1, "127.0.0.1", 5353, IPPROTO_UDP, "udp-beta\n", PROXY), 0,
+	       "published UDP port from the host's loopback (proxy)");
+	rt_proxy_count(&l, &cn);
+	is_int(cn, 1, "a UDP session for that client");
 
 	/* A port in use fails the attach and leaves nothing. */
 	{
@@ -516,7 +522,7 @@ int main(void)
 	ok(rt_net_detach(ID(1), &e) == 0, "detach beta");
 	ok(!have_link("rtva10000000000"), "its veth is gone");
 	rt_proxy_count(&l, &cn);
-	is_int(l, 0, "its ports are released");
+	is_int(l + cn, 0, "its ports and UDP sessions are released");
 	ok(leases_count("bridge") == 1, "its lease is released");
 	ok(!hosts_has(ID(0), "beta"), "alpha's hosts file no longer names beta");
 	ok(rt_net_detach(ID(1), &e) == 0, "detach twice is fine");
