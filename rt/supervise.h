@@ -13,8 +13,9 @@
 #define RT_SUPERVISE_H
 
 #include "err.h"
+#include "kconfig.h"
 
-#define RT_SUP_MAX_CONTAINERS 64
+#define RT_SUP_MAX_CONTAINERS CONFIG_MAX_CONTAINERS
 #define RT_SUP_MAX_CLIENTS 32
 #define RT_SUP_MAX_EXECS 16
 
