@@ -18,9 +18,9 @@
 #include "netlink.h"
 #include "nft.h"
 #include "path.h"
+#include "tbuf.h"
 #ifdef CONFIG_PUBLISH
 #include "proxy.h"
-#include "tbuf.h"
 #endif
 
 #define HOSTS_MAX (16u << 10)
