@@ -32,7 +32,7 @@ write_report() {
 		row --- ---: --- ---: ---
 		cat "$B/sections/summary.md" 2>/dev/null
 		echo "<!-- summary:end -->"
-		for n in 1 2 3 4 5 6 7; do
+		for n in 1 2 3 4 5 6 7 8; do
 			[ -f "$B/sections/$n.md" ] || continue
 			echo
 			cat "$B/sections/$n.md"

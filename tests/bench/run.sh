@@ -6,7 +6,8 @@
 #
 # Environment: RT, MKIMAGE (binaries under test; default: built here from
 # the x86_64 defconfig), BENCH_RUNS (short commands: 3× this many runs,
-# default 10), BENCH_RUNS_LONG (unpack and pull, default 5), BENCH_SEQ
+# default 10), BENCH_RUNS_LONG (unpack and pull, default 5), BENCH_NET_RUNS
+# and BENCH_NET_SECONDS (iperf3 runs a path and their length, 3 and 5), BENCH_SEQ
 # (default 100), BENCH_SKIP (figure numbers to leave out, e.g. "6"),
 # BENCH_MIRROR, RT_CACHE.
 set -u
@@ -22,7 +23,7 @@ fi
 
 . tests/bench/lib.sh
 . tests/bench/inputs.sh
-for f in start unpack pull rss size flash; do
+for f in start unpack pull rss size flash net; do
 	. tests/bench/fig-$f.sh
 done
 . tests/bench/report.sh
@@ -102,6 +103,7 @@ skip 4 || timed 4 fig_pull
 skip 5 || skip 1 || timed 5 fig_rss
 skip 6 || timed 6 fig_size
 skip 7 || timed 7 fig_flash
+skip 8 || timed 8 fig_net
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 write_report

@@ -1,12 +1,12 @@
 #!/bin/sh
 # Install the Debian packages the benchmarks need: the peers (crun, runc,
 # LXC, skopeo, umoci, a registry) and the tools that measure and build
-# inputs. Idempotent and quiet: does nothing when everything is there.
+# inputs (iperf3 for the network figure). Idempotent and quiet: does nothing when everything is there.
 #   tests/bench/setup.sh [--quiet]
 set -eu
 
 PKGS="crun runc lxc skopeo umoci docker-registry hyperfine debootstrap busybox-static
- time tar gzip coreutils util-linux e2fsprogs openssl curl python3 iproute2"
+ time tar gzip coreutils util-linux e2fsprogs openssl curl python3 iproute2 iperf3"
 
 quiet=0
 [ "${1:-}" = --quiet ] && quiet=1
