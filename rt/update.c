@@ -5,6 +5,7 @@
  * waits on the new container, none of which may ever stall or kill the
  * supervisor. It talks to the supervisor over the control socket like any
  * client, quietly, so the one line a failed update prints is its own. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -787,7 +788,7 @@ static int transact(const struct rt_opts *o, int rootfd, const struct rt_conf_ap
 	struct ctr_state st;
 	struct rt_store hold;
 	uint64_t bytes;
-	int64_t t0;
+	int64_t t0, t1;
 	int rc, k;
 
 	memset(&jr.txn, 0, sizeof jr.txn);
@@ -849,6 +850,7 @@ static int transact(const struct rt_opts *o, int rootfd, const struct rt_conf_ap
 		rc = create_start(o, a, pin, e);
 	if (rc == 0 && (k = look(o, a->name, &st, e)) <= 0)
 		rc = k < 0 ? -1 : rt_err_set(e, ENOENT, "its container vanished");
+	t1 = mono_ms();
 	if (rc < 0)
 		snprintf(msg, sizeof msg, "%s", e->msg);
 	else
@@ -873,8 +875,9 @@ static int transact(const struct rt_opts *o, int rootfd, const struct rt_conf_ap
 	/* After the commit: a cut here is made good by the next reload. */
 	if (raise_floor(o, &jr.cur, e) < 0)
 		return -1;
-	say(uo, "%s: committed %.19s (version %llu); downtime %lld ms\n", a->name, jr.cur.digest,
-	    (unsigned long long)jr.cur.version, (long long)jr.txn.downtime_ms);
+	say(uo, "%s: committed %.19s (version %llu); downtime %lld ms (started %lld ms after the old one stopped)\n",
+	    a->name, jr.cur.digest, (unsigned long long)jr.cur.version,
+	    (long long)jr.hist[jr.nhist - 1].downtime_ms, (long long)(t1 - t0));
 	return RT_UP_COMMITTED;
 }
 
@@ -912,6 +915,29 @@ static void defaults(const struct rt_conf_app *a, struct rt_update_opts *uo)
 	uo->stable_ms = a->update_stable_ms >= 0 ? a->update_stable_ms : RT_UPDATE_STABLE_MS;
 }
 
+/* Temporary files of journal writes cut off by a power cut: every writer
+ * holds RUN/reload.lock, as our caller does, so none is in progress. */
+static void clean_tmp(int rootfd)
+{
+	static int done;
+	struct dirent *d;
+	struct rt_err e;
+	DIR *dd;
+	int fd;
+
+	if (done++ || (fd = apps_dir(rootfd, 0, &e)) < 0)
+		return;
+	dd = fdopendir(fd);
+	if (!dd) {
+		close(fd);
+		return;
+	}
+	while ((d = readdir(dd)) != NULL)
+		if (!strncmp(d->d_name, ".tmp-", 5))
+			unlinkat(dirfd(dd), d->d_name, 0);
+	closedir(dd);
+}
+
 /* An app reloaded for the first time starts its journal at the digest its
  * file's image names now; 1 when that is not in the store (reload then
  * says so as it always did). */
@@ -944,6 +970,7 @@ int rt_update_reload(const struct rt_opts *o, const struct rt_conf_app *a, char 
 
 	if (rootfd < 0)
 		return -1;
+	clean_tmp(rootfd);
 	rc = rt_update_journal_read(rootfd, a->name, &jr, e);
 	if (rc == 1)
 		rc = first_journal(o, rootfd, a, e);

@@ -20,11 +20,12 @@ cd "$T" || exit 1
 # (or by KEY).
 mkimg() { # mkimg N VERSION CMD [KEY] [IDENTITY]
 	mkdir -p "l$1" && echo "$2" > "l$1/version" &&
-	"$MKIMAGE" build -o "v$1.oci" --layer "$T/rootfs" --layer "l$1" --cmd "$3" --tag "web:v$1" >/dev/null &&
+	"$MKIMAGE" build -o "v$1.oci" --from base.oci --layer "l$1" --cmd "$3" --tag "web:v$1" >/dev/null &&
 	"$MKIMAGE" sign --key "${4:-$RT_TEST_KEY}" --version "$2" ${5:+--identity "$5"} "v$1.oci" >/dev/null
 }
 SERVE='cat /version; exec sleep 1000'
 "$MKIMAGE" keygen -o "$T/rogue" >/dev/null
+"$MKIMAGE" build -o base.oci --layer "$T/rootfs" --tag base:1 >/dev/null
 {
 	mkimg 1 1 "$SERVE" && mkimg 2 2 "$SERVE" && mkimg 3 3 'echo crashing; exit 3' &&
 	mkimg 4 4 "$SERVE" && mkimg 5 5 "$SERVE" "$T/rogue.key" && mkimg 6 1 'echo old; exec sleep 1000' &&

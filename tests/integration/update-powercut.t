@@ -1,0 +1,126 @@
+#!/bin/sh
+# Power cuts during update transactions. Each round boots a supervisor
+# (with `rt reload` of the app file, as at boot) in a fresh PID and mount
+# namespace, starts `rt update` to a newer version (loaded from a file:
+# load, unpack, verify, switch, health wait, commit; every fourth version
+# crashes and is rolled back), and kills the namespace with SIGKILL at a
+# random instant: supervisor, reload, update and containers die at once,
+# and the volatile root is wiped, as a power cut would. At the next boot
+# the app must come back on exactly the version its journal says is
+# committed (the old one, or the new one only after a completed commit),
+# never on a version that crashes, `rt verify` must pass and no staging
+# debris may be left. RT_POWERCUTS sets the number of rounds (200).
+. "$(dirname "$0")/lib.sh"
+. "$TOP/tests/integration/lib-sign.sh"
+
+need_daemon
+"$RT" --help | grep -q '^  update ' || skip_all "rt built without update"
+mk_rootfs || skip_all "no busybox"
+unshare --help 2>&1 | grep -q -- --kill-child || skip_all "unshare has no --kill-child"
+cd "$T" || exit 1
+N=${RT_POWERCUTS:-200}
+
+# Version K: the busybox layer (shared by all) and a layer of /version and
+# 1 MiB that does not compress (so that fetching takes long enough to be
+# cut too); every fourth version exits at once.
+"$MKIMAGE" build -o base.oci --layer "$T/rootfs" --tag base:1 >/dev/null || exit 1
+mkimg() { # mkimg K
+	mkdir -p "l$1" && echo "$1" > "l$1/version" &&
+	head -c 1048576 /dev/urandom > "l$1/payload" &&
+	if [ $(($1 % 4)) = 0 ]; then cmd='exit 1'; else cmd='cat /version; exec sleep 1000'; fi &&
+	"$MKIMAGE" build -o "v$1.oci" --from base.oci --layer "l$1" --cmd "$cmd" --tag "web:v$1" >/dev/null &&
+	"$MKIMAGE" sign --key "$RT_TEST_KEY" --version "$1" "v$1.oci" >/dev/null
+}
+mkimg 1 && rt load -i v1.oci >/dev/null
+ok $? "version 1 loaded"
+
+A=$T/apps
+mkdir -p "$A"
+printf 'image = web:v1\nnetwork = none\nstop_timeout = 1\n' > "$A/web.conf"
+
+# json KEY: a member of the journal's "current" object
+cur() {
+	sed -n "s/.*\"current\":{[^}]*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p" "$T/root/apps/web.json" 2>/dev/null
+}
+settled() { # the boot's reload is done and the app serves what is committed
+	grep -q '"txn"' "$T/root/apps/web.json" 2>/dev/null && return 1
+	v=$(rt exec web cat /version 2>/dev/null) || return 1
+	[ "$v" = "$(cur version)" ] || return 1
+	d=$(rt inspect web 2>/dev/null | sed -n 's/.*"image_digest": "\(sha256:[0-9a-f]*\)".*/\1/p')
+	[ "$d" = "$(cur digest)" ]
+}
+
+boot() { # boot: a fresh namespace with the supervisor; reads a version on $T/go, updates to it
+	rm -rf "$T/run" "$T/go"
+	mkfifo "$T/go"
+	unshare -p -m --mount-proc --propagation private --kill-child sh -c '
+		"$0" --root "$1/root" --run "$1/run" daemon --apps "$1/apps" >>"$1/daemon.log" 2>&1 &
+		read k < "$1/go"
+		"$0" --root "$1/root" --run "$1/run" update --apps "$1/apps" --stable 200ms --timeout 5s \
+			-i "$1/v$k.oci" web "web:v$k" >>"$1/update.log" 2>&1
+		echo "finished $k" >>"$1/update.log"
+		wait' "$RT" "$T" &
+	NS=$!
+	echo $NS > "$T/ns.pid"
+}
+
+bad=0 committed=0 rolled=0 older=0 k=1 prev=1 ms_total=0
+t0=$(date +%s)
+i=0
+while [ $i -lt $N ]; do
+	i=$((i + 1))
+	boot
+	_j=0
+	while ! settled && [ $_j -lt 300 ]; do sleep 0.1; _j=$((_j + 1)); done
+	v=$(cur version)
+	# the invariants, after every cut
+	why=
+	settled || why="$why not-serving-the-committed-version"
+	[ "$v" = "$prev" ] || [ "$v" = "$k" ] || why="$why version-$v-neither-$prev-nor-$k"
+	[ $((v % 4)) != 0 ] || why="$why a-crashing-version-committed"
+	[ -z "$(ls -A "$T/root/tmp")" ] || why="$why tmp-not-empty"
+	[ -z "$(ls -A "$T/root/apps" | grep -v '^web.json$')" ] || why="$why debris-in-apps"
+	rt verify "$(cur digest)" >/dev/null 2>&1 || why="$why verify-failed"
+	if [ -n "$why" ]; then
+		bad=$((bad + 1))
+		echo "# round $i (v$prev -> v$k, now v$v):$why"
+		[ $bad -gt 5 ] && break
+	fi
+	[ "$v" = "$k" ] && [ "$k" != "$prev" ] && committed=$((committed + 1))
+	prev=$v
+	# the next version, and a cut somewhere in its transaction
+	k=$((k + 1))
+	mkimg "$k" || { echo "# mkimage failed"; bad=$((bad + 1)); break; }
+	echo "$k" > "$T/go"
+	# one round in three cuts in the first 80 ms (fetch, unpack, verify),
+	# the others anywhere in the first 500 ms (switch, health wait, commit)
+	r=$(od -An -N2 -tu2 /dev/urandom)
+	if [ $((r % 3)) = 0 ]; then ms=$((r / 3 % 80)); else ms=$((r % 500)); fi
+	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+	kill -9 "$NS" 2>/dev/null
+	wait "$NS" 2>/dev/null
+	rm -f "$T/ns.pid"
+done
+# the last boot, to check the last cut too
+boot
+_j=0
+while ! settled && [ $_j -lt 300 ]; do sleep 0.1; _j=$((_j + 1)); done
+settled; ok $? "after the last cut, the app serves its committed version"
+kill -9 "$NS" 2>/dev/null
+wait "$NS" 2>/dev/null
+t1=$(date +%s)
+
+is "$i" "$N" "$N power cuts"
+is "$bad" 0 "every boot came back on the committed version, verified, without debris"
+fin=$(grep -c '^finished' update.log)
+echo "# $N cuts in $((t1 - t0)) s; $committed commits reached; $fin of the updates ended before the cut"
+echo "# at boot, transactions cut off: $(grep -c 'ABORTED' daemon.log) aborted before the switch, $(grep -c 'ROLLED_BACK: cut off' daemon.log) rolled back from testing"
+echo "# updates that ended: $(grep -c 'committed sha256' update.log) committed, $(grep -c 'rolled back:' update.log) rolled back"
+[ "$(grep -c 'ROLLED_BACK: cut off' daemon.log)" -gt 0 ] && [ "$(grep -c 'committed sha256' update.log)" -gt 0 ]
+ok $? "the cuts hit the switch and the health wait, and some commits completed"
+for d in $(rt images -q --no-trunc 2>/dev/null | sort -u); do
+	rt verify "$d" >/dev/null 2>&1 || echo "# verify failed: $d"
+done
+is "$(for d in $(rt images -q --no-trunc | sort -u); do rt verify "$d" >/dev/null 2>&1 || echo "$d"; done)" "" \
+	"rt verify passes for every image in the store"
+done_testing
