@@ -171,12 +171,12 @@ if command -v docker-registry >/dev/null && command -v skopeo >/dev/null && [ -x
 	layer=$(stat -c %s "$T"/v9.oci/blobs/sha256/* | sort -n | tail -n 1)
 	echo "# version 9 from the registry: $bytes bytes downloaded (the busybox layer, $layer bytes, was not)"
 	[ -n "$bytes" ] && [ "$bytes" -lt "$layer" ]; ok $? "only the layer it lacked was downloaded"
-	grep 'web: committed' "$T/daemon.log" | tail -n 1 | sed 's/^/# /'
 	push 10 10 'echo bad build; exit 1'
 	_i=0
 	while ! grep -q 'rolled back' "$T/daemon.log" && [ $_i -lt 300 ]; do sleep 0.1; _i=$((_i + 1)); done
 	like "$(grep 'rolled back' "$T/daemon.log")" "rt: update: web: rolled back: the new version exited with code 1*" \
 		"a bad version 10 on the channel is rolled back"
+	grep 'web: committed' "$T/daemon.log" | tail -n 1 | sed 's/^/# /'
 	sleep 3
 	is "$(serving)" 9 "version 9 serves, and 10 is not tried again"
 	is "$(grep -c 'fetched' "$T/daemon.log")" 2 "two fetches: 9 and 10 once"
