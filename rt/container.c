@@ -732,12 +732,14 @@ static int ctr_dir(int rootfd, const char *id, int create, struct rt_err *e)
 }
 
 int rt_ctr_save(int rootfd, const char *id, const char *rec, size_t len,
-		struct rt_err *e)
+		int durable, struct rt_err *e)
 {
 	RT_AUTOCLOSE int d = ctr_dir(rootfd, id, 1, e);
 
 	if (d < 0)
 		return -1;
+	if (!durable)
+		return rt_io_write_volatile(d, "config.json", rec, len, 0600, e);
 	if (rt_io_write_file(d, "config.json", rec, len, 0600, e) < 0)
 		return -1;
 	/* The new directory's own entry must be durable too. */
@@ -751,7 +753,7 @@ int rt_ctr_save(int rootfd, const char *id, const char *rec, size_t len,
 }
 
 int rt_ctr_save_state(int rootfd, const char *id, const struct rt_ctr_state *st,
-		      struct rt_err *e)
+		      int durable, struct rt_err *e)
 {
 	RT_AUTOCLOSE int d = ctr_dir(rootfd, id, 0, e);
 	struct rt_json_w w;
@@ -774,7 +776,8 @@ int rt_ctr_save_state(int rootfd, const char *id, const struct rt_ctr_state *st,
 	rt_json_w_end(&w);
 	if (rt_json_w_finish(&w, e) < 0)
 		return -1;
-	return rt_io_write_file(d, "state.json", buf, w.len, 0600, e);
+	return (durable ? rt_io_write_file : rt_io_write_volatile)(d, "state.json", buf, w.len,
+								  0600, e);
 }
 
 int rt_ctr_load_state(int rootfd, const char *id, struct rt_ctr_state *st,
@@ -806,7 +809,7 @@ int rt_ctr_load_state(int rootfd, const char *id, struct rt_ctr_state *st,
 	return 0;
 }
 
-int rt_ctr_remove(int rootfd, const char *id, struct rt_err *e)
+int rt_ctr_remove(int rootfd, const char *id, int durable, struct rt_err *e)
 {
 	RT_AUTOCLOSE int c = rt_path_open(rootfd, "containers", O_RDONLY | O_DIRECTORY, 0, e);
 	RT_AUTOCLOSE int d = -1;
@@ -820,7 +823,7 @@ int rt_ctr_remove(int rootfd, const char *id, struct rt_err *e)
 	    (unlinkat(d, "config.json", 0) < 0 && errno != ENOENT) ||
 	    unlinkat(c, id, AT_REMOVEDIR) < 0)
 		return rt_err_sys(e, "remove container %.12s", id);
-	return rt_io_fsync_dir(c, e);
+	return durable ? rt_io_fsync_dir(c, e) : 0;
 }
 
 int rt_ctr_image_users(int rootfd, const char *digest, const char *id, char *who,

@@ -129,16 +129,18 @@ int rt_ctr_health_exec(const struct rt_ctr_meta *m, const char *conf, size_t len
 int rt_ctr_copy_config(struct rt_json_w *w, const char *conf, size_t len,
 		       struct rt_err *e);
 
-/* Durable store: ROOT/containers/<id>/{config,state}.json. rootfd is an
- * O_DIRECTORY fd of ROOT. */
+/* Store: ROOT/containers/<id>/{config,state}.json. rootfd is an
+ * O_DIRECTORY fd of ROOT. durable: fsync'd, to survive a power cut; a
+ * --rm container's record is not (it is removed at its end anyway, and
+ * at the next start when a power cut left it: fewer flash writes). */
 int rt_ctr_save(int rootfd, const char *id, const char *rec, size_t len,
-		struct rt_err *e);
+		int durable, struct rt_err *e);
 int rt_ctr_save_state(int rootfd, const char *id, const struct rt_ctr_state *st,
-		      struct rt_err *e);
+		      int durable, struct rt_err *e);
 /* Missing state.json reads as a never-started container. */
 int rt_ctr_load_state(int rootfd, const char *id, struct rt_ctr_state *st,
 		      struct rt_err *e);
-int rt_ctr_remove(int rootfd, const char *id, struct rt_err *e);
+int rt_ctr_remove(int rootfd, const char *id, int durable, struct rt_err *e);
 
 /* Names of Docker-style volumes: like container names. */
 int rt_ctr_volume_ok(const char *name);

@@ -100,8 +100,8 @@ int rt_io_commit(int fd, int dirfd, const char *tmp, const char *name,
 	return rt_io_fsync_dir(dirfd, e);
 }
 
-int rt_io_write_file(int dirfd, const char *name, const void *buf, size_t len,
-		     mode_t mode, struct rt_err *e)
+static int put_file(int dirfd, const char *name, const void *buf, size_t len,
+		    mode_t mode, int durable, struct rt_err *e)
 {
 	char tmp[RT_IO_TMPNAME];
 	int fd, r;
@@ -114,14 +114,28 @@ int rt_io_write_file(int dirfd, const char *name, const void *buf, size_t len,
 	r = rt_io_write_all(fd, buf, len, e);
 	if (r == 0 && fchmod(fd, mode) < 0)
 		r = rt_err_sys(e, "chmod");
-	if (r == 0)
+	if (r == 0 && durable)
 		r = rt_io_commit(fd, dirfd, tmp, name, e);
+	else if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		r = rt_err_sys(e, "rename to %s", name);
 	close(fd);
 	if (r < 0) {
 		unlinkat(dirfd, tmp, 0);
 		return rt_err_wrap(e, "write %s", name);
 	}
 	return 0;
+}
+
+int rt_io_write_file(int dirfd, const char *name, const void *buf, size_t len,
+		     mode_t mode, struct rt_err *e)
+{
+	return put_file(dirfd, name, buf, len, mode, 1, e);
+}
+
+int rt_io_write_volatile(int dirfd, const char *name, const void *buf, size_t len,
+			 mode_t mode, struct rt_err *e)
+{
+	return put_file(dirfd, name, buf, len, mode, 0, e);
 }
 
 void rt_io_close(int *fd)

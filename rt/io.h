@@ -27,6 +27,12 @@ int rt_io_read_file(int dirfd, const char *name, void *buf, size_t cap,
 int rt_io_write_file(int dirfd, const char *name, const void *buf, size_t len,
 		     mode_t mode, struct rt_err *e);
 
+/* Replace name in dirfd with buf atomically for readers (temp + rename)
+ * but without fsync: for files on the volatile run directory, and for
+ * records nothing needs after a power cut. */
+int rt_io_write_volatile(int dirfd, const char *name, const void *buf, size_t len,
+			 mode_t mode, struct rt_err *e);
+
 /* Make a unique temporary file in dirfd for a durable write; its name goes
  * to tmp (at least RT_IO_TMPNAME bytes). Returns the fd. */
 #define RT_IO_TMPNAME 32

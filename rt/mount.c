@@ -1156,7 +1156,7 @@ int rt_mount_console(int slave, struct rt_err *e)
 
 static int write_text(int dir, const char *name, const char *text, struct rt_err *e)
 {
-	return rt_io_write_file(dir, name, text, strlen(text), 0644, e);
+	return rt_io_write_volatile(dir, name, text, strlen(text), 0644, e);
 }
 
 /* A host file (hosts, resolv.conf) as the container's copy; a missing
@@ -1175,7 +1175,7 @@ static int copy_host(int dir, const char *name, const char *host, struct rt_err 
 		if ((size_t)n == sizeof buf)
 			return rt_err_set(e, EFBIG, "%s: larger than %u bytes", host, HOST_FILE_MAX);
 	}
-	return rt_io_write_file(dir, name, buf, (size_t)n, 0644, e);
+	return rt_io_write_volatile(dir, name, buf, (size_t)n, 0644, e);
 }
 
 static int mkdir_ok(int dir, const char *name, mode_t mode, struct rt_err *e)

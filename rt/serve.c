@@ -446,7 +446,7 @@ static void op_create(int i, const struct rt_ctl_req *q)
 	ci = sup_ctr_alloc(rec, (size_t)n, &e);
 	if (ci < 0)
 		return reply_e(i, 125, &e);
-	if (rt_ctr_save(sup.rootfd, m.id, rec, (size_t)n, &e) < 0) {
+	if (rt_ctr_save(sup.rootfd, m.id, rec, (size_t)n, !m.autoremove, &e) < 0) {
 		sup_ctr_free(ci);
 		return reply_e(i, 125, &e);
 	}

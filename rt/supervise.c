@@ -280,7 +280,7 @@ static void persist(int ci)
 	struct rt_err e;
 
 	/* A failed state write costs only what a reboot remembers. */
-	rt_ctr_save_state(sup.rootfd, c->m.id, &st, &e);
+	rt_ctr_save_state(sup.rootfd, c->m.id, &st, !c->m.autoremove, &e);
 }
 
 void sup_out_poll(int ci, int k, int on)
@@ -574,7 +574,7 @@ static void ctr_remove_now(int ci)
 
 	if (sup_build_spec(ci, sdir, sizeof sdir, &e) == 0)
 		rt_sandbox_cleanup(&sup_spec, &e);
-	rt_ctr_remove(sup.rootfd, c->m.id, &e);
+	rt_ctr_remove(sup.rootfd, c->m.id, !c->m.autoremove, &e);
 	c->gone = 1;
 }
 
@@ -778,22 +778,35 @@ static void load_one(const char *id)
 	char path[300];
 	struct rt_ctr_state st;
 	struct rt_err e;
-	size_t len;
-	int ci, fd;
+	size_t len = 0;
+	int ci, fd, r;
 
 	snprintf(path, sizeof path, "containers/%s", id);
 	fd = rt_path_open(sup.rootfd, path, O_RDONLY | O_DIRECTORY, 0, &e);
 	if (fd < 0)
 		return;
-	if (rt_io_read_file(fd, "config.json", rec, sizeof rec, &len, &e) < 0) {
+	r = rt_io_read_file(fd, "config.json", rec, sizeof rec, &len, &e);
+	if (r < 0 || len == 0) {
 		close(fd);
-		fprintf(stderr, "rt: daemon: container %.12s: %s\n", id, e.msg);
+		/* Empty: a --rm record cut short by a power loss (only those
+		   are written without fsync); nothing to keep. */
+		if (r == 0)
+			rt_ctr_remove(sup.rootfd, id, 1, &e);
+		else
+			fprintf(stderr, "rt: daemon: container %.12s: %s\n", id, e.msg);
 		return;
 	}
 	close(fd);
 	ci = sup_ctr_alloc(rec, len, &e);
 	if (ci < 0) {
 		fprintf(stderr, "rt: daemon: container %.12s: %s\n", id, e.msg);
+		return;
+	}
+	if (sup_ctrs[ci].m.autoremove) {
+		/* --rm, and its run ended with the previous daemon (Docker's
+		   behaviour too). */
+		sup_ctr_free(ci);
+		rt_ctr_remove(sup.rootfd, id, 1, &e);
 		return;
 	}
 	if (strcmp(sup_ctrs[ci].m.id, id) || name_taken_except(ci)) {

@@ -60,6 +60,26 @@ like "$out" "*Exited (137) *us2*" "unless-stopped, stopped by the user: not star
 like "$out" "*Created *fresh*" "created one still there"
 is "$(rt start -a fresh)" "hi" "and can be started"
 
+# A --rm container's record is written without fsync (it goes at its end):
+# one left by a crash, or cut short by a power cut (empty), is removed at
+# the next start, as Docker removes --rm containers at daemon start.
+rt run -d --rm --name gone $R sleep 20 >/dev/null
+gone=$(rt inspect gone | sed -n 's/.*"Id": "\(.*\)".*/\1/p')
+[ -f "$T/root/containers/$gone/config.json" ]; ok $? "a --rm container has a record"
+cut=$(printf '%064d' 0 | tr 0 c)
+mkdir "$T/root/containers/$cut" && : > "$T/root/containers/$cut/config.json"
+kill -9 "$RT_DAEMON_PID"; wait "$RT_DAEMON_PID" 2>/dev/null
+RT_DAEMON_PID=
+rm -f "$T/run/rt.sock"
+rt_daemon_start
+ok $? "daemon started after kill -9"
+out=$(rt ps -a)
+case $out in *gone*) false ;; esac; ok $? "the --rm container's record is gone"
+[ ! -e "$T/root/containers/$gone" ] && [ ! -e "$T/root/containers/$cut" ]
+ok $? "and so is the empty record, without a word"
+! grep -q "container cccccccccccc" "$T/daemon.log"; ok $? "(nothing said about it)"
+like "$out" "*Up *keep*" "the others are still there"
+
 # Terminals: run -it and exec -it relay a pty; the exit code comes back.
 cat > "$T/term.py" <<'PY'
 import os, pty, select, sys, time

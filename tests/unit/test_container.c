@@ -200,18 +200,18 @@ int main(void)
 		return done_testing();
 	root = open(dir, O_RDONLY | O_DIRECTORY);
 	mkdirat(root, "containers", 0700);
-	ok(rt_ctr_save(root, id, rec, (size_t)n, &e) == 0, "saved");
+	ok(rt_ctr_save(root, id, rec, (size_t)n, 1, &e) == 0, "saved");
 	ok(rt_ctr_load_state(root, id, &st, &e) == 0 && !st.ran && !st.exit_code, "no state yet: never ran");
 	st.ran = 1;
 	st.exit_code = 42;
 	st.stopped_by_user = 1;
 	st.started = 5;
 	st.finished = 6;
-	ok(rt_ctr_save_state(root, id, &st, &e) == 0, "state saved");
+	ok(rt_ctr_save_state(root, id, &st, 1, &e) == 0, "state saved");
 	memset(&st, 0, sizeof st);
 	ok(rt_ctr_load_state(root, id, &st, &e) == 0 && st.ran && st.exit_code == 42 &&
 	   st.stopped_by_user && st.started == 5 && st.finished == 6, "state read back");
-	ok(rt_ctr_save(root, "../../etc", rec, (size_t)n, &e) < 0, "an id that is a path is refused");
+	ok(rt_ctr_save(root, "../../etc", rec, (size_t)n, 1, &e) < 0, "an id that is a path is refused");
 	{
 		/* rmi asks whether an image is in use. */
 		static const char img[] = "{\"image\":\"web:1\",\"image_digest\":\"sha256:aa\","
@@ -225,15 +225,15 @@ int main(void)
 		memcpy(mi.id, id2, sizeof mi.id);
 		strcpy(mi.name, "user1");
 		n2 = rt_ctr_record(&mi, img, strlen(img), r2, sizeof r2, &e);
-		ok(n2 > 0 && rt_ctr_save(root, id2, r2, (size_t)n2, &e) == 0, "saved");
+		ok(n2 > 0 && rt_ctr_save(root, id2, r2, (size_t)n2, 0, &e) == 0, "saved");
 		is_int(rt_ctr_image_users(root, "sha256:aa", NULL, who, sizeof who, &e), 1, "in use by manifest digest");
 		is_str(who, "user1", "and by whom");
 		is_int(rt_ctr_image_users(root, NULL, "sha256:bb", who, sizeof who, &e), 1, "in use by config id");
 		is_int(rt_ctr_image_users(root, "sha256:cc", "sha256:dd", who, sizeof who, &e), 0, "another image is not");
-		rt_ctr_remove(root, id2, &e);
+		rt_ctr_remove(root, id2, 0, &e);
 	}
-	ok(rt_ctr_remove(root, id, &e) == 0, "removed");
-	ok(faccessat(root, "containers/", F_OK, 0) == 0 && rt_ctr_remove(root, id, &e) == 0,
+	ok(rt_ctr_remove(root, id, 1, &e) == 0, "removed");
+	ok(faccessat(root, "containers/", F_OK, 0) == 0 && rt_ctr_remove(root, id, 1, &e) == 0,
 	   "removing again is fine");
 	{
 		char p[300];
