@@ -534,6 +534,10 @@ static int wait_healthy(const struct rt_opts *o, const char *name, const char *i
 			snprintf(why, cap, "its container was removed while it was tested");
 			return -1;
 		}
+		if (!strcmp(st.health, "unhealthy")) {
+			snprintf(why, cap, "the new version's health check failed (unhealthy)");
+			return -1;
+		}
 		if (st.restarts > 0 || !st.running) {
 			snprintf(why, cap, "the new version exited with code %lld%s",
 				 (long long)st.exit_code, st.restarts ? " and was restarted" : "");
@@ -541,10 +545,6 @@ static int wait_healthy(const struct rt_opts *o, const char *name, const char *i
 		}
 		if (!strcmp(st.health, "healthy"))
 			return 0;
-		if (!strcmp(st.health, "unhealthy")) {
-			snprintf(why, cap, "the new version's health check failed (unhealthy)");
-			return -1;
-		}
 		if (!st.health[0]) {
 			if (since < 0)
 				since = now;
