@@ -214,12 +214,12 @@ static void scan(const char *dir, const char *only)
 		size_t len = strlen(d->d_name);
 		char name[RT_CONF_NAME + 1];
 
-		if (len <= 5 || len - 5 > RT_CONF_NAME || strcmp(d->d_name + len - 5, ".conf") ||
+		if (len <= 5 || len - 5 > RT_CONF_NAME || strcmp(d->d_name + len - 5, ".conf") != 0 ||
 		    d->d_name[0] == '.')
 			continue;
 		memcpy(name, d->d_name, len - 5);
 		name[len - 5] = '\0';
-		if (only && strcmp(only, name))
+		if (only && strcmp(only, name) != 0)
 			continue;
 		/* A bad file is reload's to report. */
 		if (load_app(dir, name, &e) == 0 && app.update)
@@ -287,6 +287,8 @@ static int watch(const struct rt_opts *o, const char *dir, const char *only)
 		for (k = 0; k < nw; k++)
 			if (!x || w[k].next < x->next)
 				x = &w[k];
+		if (!x)
+			return RT_EXIT_OK;
 		now = now_ms();
 		if (x->next > now) {
 			struct timespec t = { (time_t)((x->next - now) / 1000),

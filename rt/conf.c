@@ -77,7 +77,7 @@ int rt_conf_duration(const char *s, int64_t *ms)
 		unit = 60000;
 	else if (!strcmp(u, "h"))
 		unit = 3600000;
-	else if (*u && strcmp(u, "s"))
+	else if (*u && strcmp(u, "s") != 0)
 		return -1;
 	if (v * unit > 7LL * 24 * 3600 * 1000)
 		return -1;
@@ -170,7 +170,7 @@ static int update_setting(struct parse *p, const char *key, const char *v)
 
 	if (!IS_ENABLED(CONFIG_UPDATE))
 		return fail(p, "this rt is built without updates");
-	if (strcmp(key, "update")) {
+	if (strcmp(key, "update") != 0) {
 		int64_t *to = key[7] == 't' ? &a->update_timeout_ms : &a->update_stable_ms;
 
 		if (rt_conf_duration(v, to) < 0)

@@ -566,8 +566,11 @@ static int wait_healthy(const struct rt_opts *o, const char *name, const char *i
 /* Whether a reference names a registry (its first component is a host). */
 static int from_registry(const char *ref)
 {
-	size_t n = strcspn(ref, "/");
+	size_t n;
 
+	if (!ref)
+		return 0;
+	n = strcspn(ref, "/");
 	if (!ref[n])
 		return 0;
 	return memchr(ref, '.', n) || memchr(ref, ':', n) || (n == 9 && !strncmp(ref, "localhost", 9));
