@@ -9,6 +9,9 @@
 #
 # Prints nothing but errors when the cache is already complete.
 set -eu
+# Called from rt's Makefile: its command-line variables (O=, BOARD=) must not
+# reach the dependencies' own makes (BearSSL's O is its object suffix).
+unset MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL
 
 arch=$1
 cache=${RT_CACHE:-$HOME/.cache/rt}
