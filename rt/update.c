@@ -607,16 +607,19 @@ static int pull(struct rt_store *s, const char *image, struct rt_image_load_opts
 }
 #endif
 
-static char loaded_id[RT_SHA256_STR];
+static char loaded_id[RT_SHA256_STR], loaded_name[RT_UPDATE_REF];
 static int nloaded;
 
 static void on_loaded(void *arg, const char *name, const char *id)
 {
 	(void)arg;
-	(void)name;
-	if (!nloaded || strcmp(loaded_id, id) != 0)
+	if (!nloaded || strcmp(loaded_id, id) != 0) {
 		nloaded++;
+		loaded_name[0] = '\0';
+	}
 	snprintf(loaded_id, sizeof loaded_id, "%s", id);
+	if (name && !loaded_name[0])
+		rt_image_familiar(name, loaded_name, sizeof loaded_name);
 }
 
 /* Bring image into the store (already there, pulled, or loaded from
@@ -657,7 +660,9 @@ static int fetch(const struct rt_opts *o, const char *image, const struct rt_upd
 	rt_store_close(&s);
 	if (rc < 0)
 		return -1;
-	snprintf(v->image, sizeof v->image, "%s", image ? image : v->digest);
+	/* With only a file, the name it gave its image (a digest without). */
+	snprintf(v->image, sizeof v->image, "%s",
+		 image ? image : loaded_name[0] ? loaded_name : v->digest);
 	/* The version its verified signature carries (the load wrote the
 	   record); none: unsigned, which only a build that does not require
 	   signatures lets in. */

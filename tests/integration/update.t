@@ -207,6 +207,14 @@ else
 	skip "no docker-registry or skopeo: the channel tests"
 fi
 
+# --- a file alone names the image -------------------------------------------------------
+
+mkimg 13 13 "$SERVE"
+rt_update -i v13.oci web
+is "$rc" 0 "rt update -i FILE APP, the file holding one image"
+is "$(serving)" 13 "version 13 serves"
+like "$(cat "$T/root/apps/web.json")" '*"current":{"image":"web:v13",*' "the current image has the file's name for it"
+
 rt_daemon_stop
 is $? 0 "daemon exits 0"
 done_testing
