@@ -89,7 +89,8 @@ in_out() { nsenter -t $OUT -n "$@"; }
 in_out ip link set lo up
 in_out ip addr add 10.99.0.2/24 dev eth0
 in_out ip link set eth0 up
-in_out ip route add default via 10.99.0.1
+# No route back to the bridge's subnet out there: only masquerading lets
+# a container's packets be answered.
 mkdir -p "$T/outside"
 echo hello-from-outside > "$T/outside/index.html"
 nsenter -t $OUT -n busybox httpd -f -p 10.99.0.2:8000 -h "$T/outside" &
@@ -113,6 +114,7 @@ rt run -d --name cli $R --network bridge --add-host db.example:10.1.2.3 --dns 9.
 is $? 0 "run cli"
 like "$(links)" "rt0 rtv* rtv* " "bridge rt0 and two veths"
 like "$(ip -o addr show rt0)" "*172.29.0.1/24*" "the bridge has the gateway address"
+like "$(rules)" "[1-9]*" "rt's rules are in place (so their absence later means something)"
 like "$(ip -o addr show rt0)" "*inet6 fe80::*" "and an IPv6 link-local address"
 is "$(cat /proc/sys/net/ipv4/ip_forward)" 1 "forwarding on (in this namespace)"
 like "$(rt exec cli ip addr show eth0)" "*172.29.0.3/24*" "cli has eth0 with an address"
