@@ -240,6 +240,9 @@ test: setup-check
 	@echo 'CONFIG_TRUST_KEYS="build/x86_64-keys/test.pub"' > build/x86_64-keys/defconfig
 	@$(MAKE) --no-print-directory BOARD=x86_64 O=build/x86_64-keys \
 		DEFCONFIG=build/x86_64-keys/defconfig rt
+	@mkdir -p build/x86_64-keep && echo 'CONFIG_KEEP_BLOBS=y' > build/x86_64-keep/defconfig
+	@$(MAKE) --no-print-directory BOARD=x86_64 O=build/x86_64-keep \
+		DEFCONFIG=build/x86_64-keep/defconfig rt
 	@$(MAKE) --no-print-directory BOARD=x86_64 unit fuzz-build
 	@prove --timer --exec '' $(UNIT_TESTS) $(call TRACKED,tests/integration/*.t) $(call TRACKED,tests/hostile/*.t) $(call TRACKED,tests/boards/*.t) tests/fuzz/regress.t
 

@@ -936,7 +936,7 @@ static void arch_free(struct arch *a)
 int rt_archive_load(struct rt_store *s, const char *path,
 		    const struct rt_image_load_opts *o, struct rt_err *e)
 {
-	struct rt_image_src src;
+	struct rt_image_src src = { 0 };
 	struct rt_image_want *w = NULL;
 	struct arch a;
 	size_t n = 0;

@@ -13,6 +13,7 @@ static const struct { const char *name; int on; } features[] = {
 	{ "require-signature", IS_ENABLED(CONFIG_REQUIRE_SIGNATURE) },
 	{ "update", IS_ENABLED(CONFIG_UPDATE) },
 	{ "healthcheck", IS_ENABLED(CONFIG_HEALTHCHECK) },
+	{ "keep-blobs", IS_ENABLED(CONFIG_KEEP_BLOBS) },
 	{ "debug", IS_ENABLED(CONFIG_DEBUG) },
 };
 

@@ -17,7 +17,7 @@
 struct pull {
 	bool quiet, tty;
 	char line[16];          /* short id of the blob in progress */
-	uint64_t last_ms, start_ms, shown;
+	uint64_t last_ms, shown;
 };
 
 static uint64_t now_ms(void)
@@ -58,7 +58,7 @@ static void on_start(void *arg, const char *digest, uint64_t size)
 	char s[24];
 
 	short_id(digest, p->line);
-	p->start_ms = p->last_ms = now_ms();
+	p->last_ms = now_ms();
 	p->shown = 0;
 	if (!p->quiet && p->tty) {
 		printf("%s: Downloading %s\033[K\r", p->line, human(size, s, sizeof s));
@@ -75,16 +75,12 @@ static void on_bytes(void *arg, const char *digest, uint64_t done, uint64_t size
 	(void)digest;
 	if (p->quiet)
 		return;
+	/* "Pull complete" comes once the layer is committed (on_layer) */
 	if (done == size) {
-		uint64_t ms = t - p->start_ms;
-
-		if (p->tty)
-			printf("%s: Pull complete (%s in %llu.%03llus)\033[K\n", p->line,
-			       human(size, a, sizeof a), (unsigned long long)(ms / 1000),
-			       (unsigned long long)(ms % 1000));
-		else
-			printf("%s: Pull complete\n", p->line);
-		fflush(stdout);
+		if (p->tty) {
+			printf("%s: Download complete\033[K\r", p->line);
+			fflush(stdout);
+		}
 		return;
 	}
 	if (!p->tty || t - p->last_ms < 200)
@@ -103,9 +99,30 @@ static void on_resume(void *arg, const char *digest, uint64_t from, unsigned att
 	char s[24];
 
 	(void)digest;
-	if (!p->quiet)
+	p->shown = from;
+	if (p->quiet)
+		return;
+	if (attempt)
 		printf("%s: Resuming at %s (retry %u)%s\n", p->line, human(from, s, sizeof s),
 		       attempt, p->tty ? "\033[K" : "");
+	else    /* what an earlier, interrupted pull left */
+		printf("%s: Resuming at %s%s\n", p->line, human(from, s, sizeof s),
+		       p->tty ? "\033[K" : "");
+	fflush(stdout);
+}
+
+/* One line per layer, as docker pull prints them. */
+static void on_layer(void *arg, const char *digest, int what)
+{
+	struct pull *p = arg;
+	char id[16];
+
+	if (p->quiet)
+		return;
+	short_id(digest, id);
+	printf("%s: %s%s\n", id, what == RT_IMAGE_LAYER_EXISTS ? "Already exists" : "Pull complete",
+	       p->tty ? "\033[K" : "");
+	fflush(stdout);
 }
 
 static int usage(void)
@@ -201,6 +218,8 @@ static int verb_pull(const struct rt_opts *o, int argc, char **argv)
 	if (rt_unpack_limits(&lo.lim, getenv("RT_LIMITS"), &e) < 0)
 		goto fail;
 	lo.platform = have_plat ? &plat : NULL;
+	lo.layer = on_layer;
+	lo.arg = &p;
 	/* The same signature policy as `rt load` (weak: absent without
 	 * signature support). */
 	if (rt_image_trust_hook && rt_image_trust_hook(o->root, &lo, &e) < 0)

@@ -435,17 +435,6 @@ out:
 	return r;
 }
 
-static int staged(struct rt_store *s, char kind, const char *digest)
-{
-	char name[2 + RT_SHA256_HEX];
-	struct stat st;
-
-	name[0] = kind;
-	name[1] = '-';
-	memcpy(name + 2, digest + 7, RT_SHA256_HEX);
-	return s->stagefd >= 0 && fstatat(s->stagefd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
-}
-
 static int write_info(int dirfd, const char *digest, const struct rt_unpack_record *rec,
 		      uint64_t disk, struct rt_err *e)
 {
@@ -514,14 +503,109 @@ uint64_t rt_image_layer_bytes(struct rt_store *s, const char *digest, uint64_t *
 	return li.bytes;
 }
 
-/* Stream one layer from the source into staging: u-<hex>/diff, then its
- * record, then the rename to l-<hex> that marks it complete. */
-static int stage_layer(struct loadctx *L, const struct rt_manifest_desc *d,
-		       const char *diff_id, uint64_t max, uint64_t *bytes, struct rt_err *e)
+/* Where a layer's compressed bytes are kept as they arrive (only with
+ * CONFIG_KEEP_BLOBS): the store's partial file for it, which a later load
+ * resumes from, or, while another process holds that one, a file in our
+ * own staging dir. */
+struct feed {
+	int fd;                 /* -1: the bytes are not kept */
+	int partial;            /* fd is the store's partial file */
+	uint64_t have;          /* bytes in it from an earlier attempt */
+	int resumed;            /* this attempt started from them */
+	int src_err;            /* it failed reading the source */
+};
+
+/* Feed the first n bytes kept in f->fd through the unpacker again. */
+static int replay(struct loadctx *L, struct rt_unpack *up, int fd, uint64_t n,
+		  struct rt_err *e)
+{
+	uint64_t off = 0;
+
+	while (off < n) {
+		size_t want = n - off < STREAM_BUF ? (size_t)(n - off) : STREAM_BUF;
+		ssize_t got = pread(fd, L->buf, want, (off_t)off);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return rt_err_sys(e, "partial blob");
+		if (got == 0)
+			return rt_err_set(e, EIO, "partial blob: shorter than it was");
+		if (rt_unpack_push(up, L->buf, (size_t)got, e) < 0)
+			return -1;
+		off += (uint64_t)got;
+	}
+	return 0;
+}
+
+/* Start over in the kept file: empty it. */
+static int feed_reset(struct feed *f, struct rt_err *e)
+{
+	f->have = 0;
+	if (f->fd >= 0 && (ftruncate(f->fd, 0) < 0 || lseek(f->fd, 0, SEEK_SET) < 0))
+		return rt_err_sys(e, "partial blob");
+	return 0;
+}
+
+/* Every byte of the blob through up: what f kept from an earlier attempt
+ * when the source can continue after it, then the rest from the source
+ * (kept in f as it passes). */
+static int fetch_layer(struct loadctx *L, const struct rt_manifest_desc *d,
+		       struct rt_unpack *up, struct feed *f, struct rt_err *e)
+{
+	uint64_t at = 0;
+	int opened = 0;
+
+	if (f->have > d->size && feed_reset(f, e) < 0)
+		return -1;
+	if (f->have > 0 && f->have == d->size) {
+		at = d->size;   /* all there: cut off before its commit */
+	} else if (f->have > 0 && L->src->open_at) {
+		if (L->src->open_at(L->src->ctx, d->digest, d->size, f->have, &at, e) < 0) {
+			f->src_err = 1;
+			return -1;
+		}
+		opened = 1;
+	}
+	if (!opened && at == 0) {
+		if (L->src->open(L->src->ctx, d->digest, d->size, e) < 0) {
+			f->src_err = 1;
+			return -1;
+		}
+		opened = 1;
+	}
+	if (at == 0 && f->have > 0 && feed_reset(f, e) < 0)
+		return -1;
+	if (at > 0) {
+		f->resumed = 1;
+		if (replay(L, up, f->fd, at, e) < 0 || lseek(f->fd, (off_t)at, SEEK_SET) < 0)
+			return e->msg[0] ? -1 : rt_err_sys(e, "partial blob");
+	}
+	while (opened) {
+		ssize_t n = L->src->read(L->src->ctx, L->buf, STREAM_BUF, e);
+
+		if (n < 0) {
+			f->src_err = 1;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		if (f->fd >= 0 && rt_io_write_all(f->fd, L->buf, (size_t)n, e) < 0)
+			return rt_err_wrap(e, "keep blob");
+		if (rt_unpack_push(up, L->buf, (size_t)n, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* One attempt at a layer: u-<hex>/diff from the bytes, then its record,
+ * then the rename to l-<hex> that marks it complete. */
+static int stage_once(struct loadctx *L, const struct rt_manifest_desc *d,
+		      const char *diff_id, uint64_t max, uint64_t *bytes, struct feed *f,
+		      struct rt_err *e)
 {
 	struct rt_store *s = L->s;
-	char u[2 + RT_SHA256_HEX], l[2 + RT_SHA256_HEX], p[2 + RT_SHA256_HEX];
-	char b[2 + RT_SHA256_HEX];
+	char u[2 + RT_SHA256_HEX], l[2 + RT_SHA256_HEX];
 	struct rt_unpack_opts uo;
 	struct rt_unpack_record rec;
 	struct rt_unpack_stats st;
@@ -545,8 +629,6 @@ static int stage_layer(struct loadctx *L, const struct rt_manifest_desc *d,
 	}
 	snprintf(u, sizeof u, "u-%s", d->digest + 7);
 	snprintf(l, sizeof l, "l-%s", d->digest + 7);
-	snprintf(p, sizeof p, "p-%s", d->digest + 7);
-	snprintf(b, sizeof b, "b-%s", d->digest + 7);
 	if (rt_store_stage(s, e) < 0 || rt_store_rmtree(s->stagefd, u, e) < 0)
 		return -1;
 	if (mkdirat(s->stagefd, u, 0700) < 0)
@@ -557,28 +639,9 @@ static int stage_layer(struct loadctx *L, const struct rt_manifest_desc *d,
 		rt_err_sys(e, "staging dir");
 		goto out;
 	}
-	if (IS_ENABLED(CONFIG_KEEP_BLOBS)) {
-		uo.blobfd = openat(s->stagefd, p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (uo.blobfd < 0) {
-			rt_err_sys(e, "stage blob");
-			goto out;
-		}
-	}
-	if (L->src->open(L->src->ctx, d->digest, d->size, e) < 0)
-		goto out;
 	up = rt_unpack_new(dfd, &uo, e);
-	if (!up)
+	if (!up || fetch_layer(L, d, up, f, e) < 0)
 		goto out;
-	for (;;) {
-		ssize_t n = L->src->read(L->src->ctx, L->buf, STREAM_BUF, e);
-
-		if (n < 0)
-			goto out;
-		if (n == 0)
-			break;
-		if (rt_unpack_push(up, L->buf, (size_t)n, e) < 0)
-			goto out;
-	}
 	if (rt_unpack_finish(up, &st, e) < 0 || rt_unpack_record_of(up, &rec, e) < 0 ||
 	    write_info(ufd, d->digest, &rec, rec.disk, e) < 0)
 		goto out;
@@ -586,25 +649,99 @@ static int stage_layer(struct loadctx *L, const struct rt_manifest_desc *d,
 		rt_err_sys(e, "staging dir");
 		goto out;
 	}
-	if (uo.blobfd >= 0 && renameat(s->stagefd, p, s->stagefd, b) < 0) {
-		rt_err_sys(e, "stage blob");
-		goto out;
-	}
 	*bytes = st.out;
 	r = 0;
 out:
 	rt_unpack_free(up);
-	rt_io_close(&uo.blobfd);
 	rt_io_close(&dfd);
 	rt_io_close(&ufd);
 	if (r < 0) {
 		struct rt_err ig;
 
 		rt_store_rmtree(s->stagefd, u, &ig);
-		if (uo.blobfd >= 0 || IS_ENABLED(CONFIG_KEEP_BLOBS))
-			unlinkat(s->stagefd, p, 0);
-		return rt_err_wrap(e, "layer %s", d->digest);
 	}
+	return r;
+}
+
+/* Open where the layer's compressed bytes are kept (CONFIG_KEEP_BLOBS). */
+static int feed_open(struct rt_store *s, const char *digest, struct feed *f,
+		     struct rt_err *e)
+{
+	char p[2 + RT_SHA256_HEX];
+	struct rt_err pe;
+
+	f->fd = rt_store_partial_open(s, digest, &f->have, &pe);
+	if (f->fd >= 0) {
+		f->partial = 1;
+		return 0;
+	}
+	if (pe.errnum != EWOULDBLOCK) {
+		*e = pe;
+		return -1;
+	}
+	/* Another load is fetching it too: ours goes to our staging dir. */
+	snprintf(p, sizeof p, "p-%s", digest + 7);
+	if (rt_store_stage(s, e) < 0)
+		return -1;
+	f->fd = openat(s->stagefd, p, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (f->fd < 0)
+		return rt_err_sys(e, "stage blob");
+	return 0;
+}
+
+/* The kept bytes are the verified blob now: into staging as b-<hex>. */
+static int feed_stage(struct rt_store *s, const char *digest, struct feed *f,
+		      struct rt_err *e)
+{
+	char p[2 + RT_SHA256_HEX], b[2 + RT_SHA256_HEX];
+
+	if (f->partial)
+		return rt_store_partial_stage(s, digest, e);
+	snprintf(p, sizeof p, "p-%s", digest + 7);
+	snprintf(b, sizeof b, "b-%s", digest + 7);
+	if (renameat(s->stagefd, p, s->stagefd, b) < 0)
+		return rt_err_sys(e, "stage blob");
+	return 0;
+}
+
+/* Stream one layer from the source into staging, resuming from its
+ * partial file when there is one. */
+static int stage_layer(struct loadctx *L, const struct rt_manifest_desc *d,
+		       const char *diff_id, uint64_t max, uint64_t *bytes, struct rt_err *e)
+{
+	struct rt_store *s = L->s;
+	struct feed f = { -1, 0, 0, 0, 0 };
+	int r;
+
+	if (IS_ENABLED(CONFIG_KEEP_BLOBS) && feed_open(s, d->digest, &f, e) < 0)
+		return rt_err_wrap(e, "layer %s", d->digest);
+	r = stage_once(L, d, diff_id, max, bytes, &f, e);
+	if (r < 0 && f.resumed && !f.src_err) {
+		/* What was kept did not verify (a power cut can leave junk at
+		 * the end of a file): once more, from the first byte. */
+		struct rt_err ig;
+
+		f.resumed = 0;
+		if (feed_reset(&f, &ig) == 0)
+			r = stage_once(L, d, diff_id, max, bytes, &f, e);
+	}
+	if (r == 0 && f.fd >= 0)
+		r = feed_stage(s, d->digest, &f, e);
+	if (r < 0 && f.fd >= 0) {
+		/* Bytes cut off by the source may be resumed; bytes that
+		 * proved wrong may not. */
+		if (!f.partial) {
+			char p[2 + RT_SHA256_HEX];
+
+			snprintf(p, sizeof p, "p-%s", d->digest + 7);
+			unlinkat(s->stagefd, p, 0);
+		} else if (!f.src_err) {
+			rt_store_partial_drop(s, d->digest);
+		}
+	}
+	rt_io_close(&f.fd);
+	if (r < 0)
+		return rt_err_wrap(e, "layer %s", d->digest);
 	return 0;
 }
 
@@ -654,28 +791,20 @@ static int stage_image(struct loadctx *L, struct plan *p, struct rt_err *e)
 
 		if (rt_store_layer_has(L->s, d->digest)) {
 			n = rt_image_layer_bytes(L->s, d->digest, NULL);
-		} else if (staged(L->s, 'l', d->digest)) {
-			struct rt_err ig;
-			char path[2 + RT_SHA256_HEX + 8];
-			int fd;
-
-			snprintf(path, sizeof path, "l-%s", d->digest + 7);
-			fd = openat(L->s->stagefd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (fd >= 0) {
-				struct rt_image_info li;
-
-				if (rt_image_info_read(fd, &li, &ig) == 0)
-					n = li.bytes;
-				close(fd);
-			}
+			if (L->o->layer)
+				L->o->layer(L->o->arg, d->digest, RT_IMAGE_LAYER_EXISTS);
 		} else {
 			if (total >= L->o->lim.image_bytes) {
 				rt_err_set(e, 0, "image expands to more than %llu bytes",
 					   (unsigned long long)L->o->lim.image_bytes);
 				goto out;
 			}
-			if (stage_layer(L, d, L->c.diff_ids[i], L->o->lim.image_bytes - total, &n, e) < 0)
+			/* Committed at once: a load cut off later skips it. */
+			if (stage_layer(L, d, L->c.diff_ids[i], L->o->lim.image_bytes - total, &n, e) < 0 ||
+			    rt_store_commit(L->s, e) < 0)
 				goto out;
+			if (L->o->layer)
+				L->o->layer(L->o->arg, d->digest, RT_IMAGE_LAYER_DONE);
 		}
 		total += n;
 		if (total > L->o->lim.image_bytes) {

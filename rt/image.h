@@ -7,15 +7,28 @@
  * and the layers it lists, unpacked under layers/. Tags point at
  * manifests; an image without tags is listed as <none>.
  *
- * Loading runs in three steps, so a refused or broken image leaves the
- * store exactly as it was:
+ * Loading runs in three steps, so a refused or broken image never gets a
+ * name and nothing unverified gets a final name:
  *   1. each image's manifest (through an index, picking the board's
  *      platform) is read, size- and digest-checked and parsed; then the
  *      verification callback decides about it, before any layer or config
  *      byte is read;
  *   2. configs and layers are read, checked and unpacked into staging;
- *   3. only when every image of the load is complete, everything is made
- *      durable, renamed into place, and the tags are written. */
+ *      each layer is made durable and renamed into place (with the
+ *      config) the moment it is verified, so a load or pull that is cut
+ *      off and run again skips the layers it had finished;
+ *   3. only when every image of the load is complete, its manifest is
+ *      committed and the tags are written. A load that fails after step 1
+ *      may leave verified layers no image references: gc removes them,
+ *      and only under the exclusive store lock, which waits for every
+ *      running load (they hold it shared).
+ * With CONFIG_KEEP_BLOBS a layer's compressed bytes go to a partial file
+ * as they arrive (see rt_store_partial_open), and a later load resumes
+ * the layer from there through the source's open_at: the partial bytes
+ * are fed through the digest and the unpacker again, then the rest comes
+ * from the source. Without it nothing of a half layer survives the
+ * process (the inflate state cannot be rebuilt without the compressed
+ * bytes), so that layer starts again from its first byte. */
 #ifndef RT_IMAGE_H
 #define RT_IMAGE_H
 
@@ -75,6 +88,12 @@ struct rt_image_src {
 	void *ctx;
 	/* Start reading blob digest, which must be exactly size bytes. */
 	int (*open)(void *ctx, const char *digest, uint64_t size, struct rt_err *e);
+	/* Start reading blob digest at byte from (0 < from < size), to
+	 * resume a layer cut off earlier: *at is from when the source
+	 * continues there, 0 when it starts again from the first byte. May
+	 * be NULL (always from the first byte). */
+	int (*open_at)(void *ctx, const char *digest, uint64_t size, uint64_t from,
+		       uint64_t *at, struct rt_err *e);
 	/* Next bytes of the open blob: > 0, 0 at its end, < 0 on error.
 	 * Never returns bytes past the size given to open(). */
 	ssize_t (*read)(void *ctx, void *buf, size_t len, struct rt_err *e);
@@ -113,6 +132,8 @@ struct rt_image_want {
 	char name[RT_STORE_REF_MAX];    /* full reference, "" for none */
 };
 
+enum { RT_IMAGE_LAYER_EXISTS, RT_IMAGE_LAYER_DONE };
+
 struct rt_image_load_opts {
 	rt_image_verify_fn verify;      /* NULL: accept everything */
 	void *verify_arg;
@@ -123,6 +144,11 @@ struct rt_image_load_opts {
 	 * (verification times, rollback versions). An error fails the load,
 	 * though the images stay. */
 	int (*commit)(void *verify_arg, struct rt_err *e);
+	/* Told about each layer of an image being loaded, bottom first:
+	 * RT_IMAGE_LAYER_EXISTS when the store had it already,
+	 * RT_IMAGE_LAYER_DONE once it is verified, unpacked and committed
+	 * (a later load skips it, whatever becomes of this one). May be NULL. */
+	void (*layer)(void *arg, const char *digest, int what);
 	/* Told about each loaded image, once per name (name NULL when it has
 	 * none); id is the config digest. */
 	void (*loaded)(void *arg, const char *name, const char *id);
@@ -194,7 +220,8 @@ int rt_image_remove(struct rt_store *s, const char *what, int force,
 		    struct rt_err *e);
 
 /* image prune: remove untagged images (all unused images with all), then
- * collect. Needs the store opened exclusively, as rmi does. */
+ * collect, and drop the partial downloads of interrupted pulls. Needs the
+ * store opened exclusively, as rmi does. */
 int rt_image_prune(struct rt_store *s, int all, rt_image_in_use_fn in_use,
 		   void *in_use_arg, rt_image_event_fn ev, void *ev_arg,
 		   uint64_t *freed, struct rt_err *e);

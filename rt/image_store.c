@@ -615,6 +615,9 @@ int rt_image_prune(struct rt_store *s, int all, rt_image_in_use_fn in_use,
 	free(a.untagged);
 	if (r == 0)
 		r = rt_image_gc(s, freed, e);
+	/* and the partial downloads interrupted pulls left to resume */
+	if (r == 0)
+		r = rt_store_partial_clear(s, freed, e);
 	return r;
 }
 

@@ -836,11 +836,36 @@ static int serve_doc(struct rt_registry *r, struct doc *d, uint64_t size, struct
 	return 0;
 }
 
-static int src_open(void *ctx, const char *digest, uint64_t size, struct rt_err *e)
+static int content_range(const char *s, uint64_t *a, uint64_t *b, uint64_t *total);
+
+/* A 206 to a GET from byte r->done: the range must be the rest of the blob. */
+static int check_range(struct rt_registry *r, struct rt_err *e)
 {
-	struct rt_registry *r = ctx;
+	const char *cr = rt_http_header(&r->http.p, "content-range", 0);
+	uint64_t a, b, total;
+
+	if (!cr || content_range(cr, &a, &b, &total) < 0 || a != r->done || b + 1 != r->size ||
+	    (total != UINT64_MAX && total != r->size)) {
+		rt_http_end(&r->http, 0);
+		return rt_err_set(e, 0, "bad Content-Range '%.60s' for a resume at %llu",
+				  cr ? cr : "", (unsigned long long)r->done);
+	}
+	if (r->http.p.has_length && r->http.p.length != r->size - r->done) {
+		rt_http_end(&r->http, 0);
+		return rt_err_set(e, 0, "resumed body of the wrong length");
+	}
+	return 0;
+}
+
+/* Open blob digest at byte from (0: all of it); *at says where the bytes
+ * handed out start: from, or 0 when the registry ignored the Range. */
+static int open_blob(struct rt_registry *r, const char *digest, uint64_t size, uint64_t from,
+		     uint64_t *at, struct rt_err *e)
+{
 	const char *cl;
 	int status, i;
+
+	*at = 0;
 
 	close_cur(r);
 	if (check_digest(digest, e) < 0)
@@ -864,7 +889,14 @@ static int src_open(void *ctx, const char *digest, uint64_t size, struct rt_err 
 		r->open = true;
 		return 0;
 	}
-	status = get(r, "blobs", digest, 0, e);
+	status = get(r, "blobs", digest, from, e);
+	if (status == 206 && from > 0) {
+		r->done = from;
+		if (check_range(r, e) < 0)
+			return -1;
+		*at = from;
+		goto opened;
+	}
 	if (status == 404 && size <= RT_IMAGE_JSON_MAX) {
 		/* Manifests named by an index are not blobs to every registry. */
 		rt_http_end(&r->http, 65536);
@@ -889,12 +921,29 @@ static int src_open(void *ctx, const char *digest, uint64_t size, struct rt_err 
 				  (unsigned long long)r->http.p.length,
 				  (unsigned long long)size);
 	}
+opened:
 	r->open = true;
 	r->progress = is_layer(r, digest);
 	r->content = r->progress || !strcmp(digest, r->config);
 	if (r->progress && r->prog.start)
 		r->prog.start(r->prog.arg, digest, size);
+	if (r->progress && *at && r->prog.resume)
+		r->prog.resume(r->prog.arg, digest, *at, 0);
 	return 0;
+}
+
+static int src_open(void *ctx, const char *digest, uint64_t size, struct rt_err *e)
+{
+	uint64_t at;
+
+	return open_blob(ctx, digest, size, 0, &at, e);
+}
+
+/* Resume a blob an earlier pull was cut off in, with a Range request. */
+static int src_open_at(void *ctx, const char *digest, uint64_t size, uint64_t from,
+		       uint64_t *at, struct rt_err *e)
+{
+	return open_blob(ctx, digest, size, from < size ? from : 0, at, e);
 }
 
 /* Decimal digits only, no sign, no overflow. */
@@ -927,8 +976,6 @@ static int content_range(const char *s, uint64_t *a, uint64_t *b, uint64_t *tota
 /* The transfer broke after r->done bytes: ask for the rest. */
 static int resume(struct rt_registry *r, struct rt_err *e)
 {
-	const char *cr;
-	uint64_t a, b, total;
 	int status;
 
 	if (r->attempts >= RT_REGISTRY_RETRIES)
@@ -947,18 +994,7 @@ static int resume(struct rt_registry *r, struct rt_err *e)
 					  (unsigned long long)r->done);
 		return status_error(r, status, "resume", e);
 	}
-	cr = rt_http_header(&r->http.p, "content-range", 0);
-	if (!cr || content_range(cr, &a, &b, &total) < 0 || a != r->done || b + 1 != r->size ||
-	    (total != UINT64_MAX && total != r->size)) {
-		rt_http_end(&r->http, 0);
-		return rt_err_set(e, 0, "bad Content-Range '%.60s' for a resume at %llu",
-				  cr ? cr : "", (unsigned long long)r->done);
-	}
-	if (r->http.p.has_length && r->http.p.length != r->size - r->done) {
-		rt_http_end(&r->http, 0);
-		return rt_err_set(e, 0, "resumed body of the wrong length");
-	}
-	return 0;
+	return check_range(r, e);
 }
 
 static ssize_t src_read(void *ctx, void *buf, size_t len, struct rt_err *e)
@@ -1072,6 +1108,7 @@ void rt_registry_src(struct rt_registry *r, struct rt_image_src *src)
 	memset(src, 0, sizeof *src);
 	src->ctx = r;
 	src->open = src_open;
+	src->open_at = src_open_at;
 	src->read = src_read;
 	src->find_tag = src_find_tag;
 }

@@ -19,6 +19,7 @@
 #define REFS_FILE_MAX (RT_STORE_REFS_MAX * (RT_SHA256_STR + RT_STORE_REF_MAX))
 #define RMTREE_DEPTH 512
 #define INODE_RESERVE 64
+#define PARTIAL_DIR "partial"
 
 static int hex_of(const char *digest, char hex[RT_SHA256_HEX], struct rt_err *e)
 {
@@ -105,9 +106,16 @@ static int clean_tmp(struct rt_store *s, struct rt_err *e)
 			close(fd);
 		return rt_err_sys(e, "open tmp");
 	}
-	while (r == 0 && (d = readdir(dir)))
-		if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0)
-			r = rt_store_rmtree(s->tmpfd, d->d_name, e);
+	while (r == 0 && (d = readdir(dir))) {
+		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
+			continue;
+		/* Partial downloads wait there to be resumed (prune drops
+		 * them); the directory goes once it is empty. */
+		if (!strcmp(d->d_name, PARTIAL_DIR) &&
+		    unlinkat(s->tmpfd, PARTIAL_DIR, AT_REMOVEDIR) < 0 && errno != ENOTDIR)
+			continue;
+		r = rt_store_rmtree(s->tmpfd, d->d_name, e);
+	}
 	closedir(dir);
 	if (r < 0)
 		return rt_err_wrap(e, "empty tmp");
@@ -142,7 +150,7 @@ int rt_store_open(struct rt_store *s, const char *root, enum rt_store_mode mode,
 
 	memset(s, 0, sizeof *s);
 	s->rootfd = s->lockfd = s->blobfd = s->layerfd = s->refsfd = s->tmpfd = -1;
-	s->stagefd = -1;
+	s->stagefd = s->partfd = -1;
 	s->reserve = (uint64_t)CONFIG_STORE_RESERVE_KB * 1024;
 	if (root[0] != '/')
 		return rt_err_set(e, 0, "store root %s: not an absolute path", root);
@@ -217,6 +225,7 @@ void rt_store_close(struct rt_store *s)
 		rt_store_rmtree(s->tmpfd, s->stage, &e);
 		rt_io_close(&s->stagefd);
 	}
+	rt_io_close(&s->partfd);
 	rt_io_close(&s->tmpfd);
 	rt_io_close(&s->refsfd);
 	rt_io_close(&s->layerfd);
@@ -357,19 +366,13 @@ int rt_store_layer_open(struct rt_store *s, const char *digest, struct rt_err *e
 	return fd;
 }
 
-int rt_store_commit(struct rt_store *s, struct rt_err *e)
+/* Rename the staged objects of one kind ('b' or 'l') to their final names. */
+static int commit_kind(struct rt_store *s, char kind, struct rt_err *e)
 {
 	struct dirent *d;
 	DIR *dir;
 	int fd, r = 0;
 
-	if (s->stagefd < 0)
-		return 0;
-	/* One flush for every file and directory staged: far cheaper on
-	 * flash than an fsync per unpacked file, and the renames below are
-	 * only issued once it returned. */
-	if (syncfs(s->stagefd) < 0)
-		return rt_err_sys(e, "sync store");
 	fd = openat(s->stagefd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || !(dir = fdopendir(fd))) {
 		if (fd >= 0)
@@ -379,9 +382,9 @@ int rt_store_commit(struct rt_store *s, struct rt_err *e)
 	while (r == 0 && (errno = 0, d = readdir(dir))) {
 		const char *n = d->d_name;
 
-		if ((n[0] != 'b' && n[0] != 'l') || n[1] != '-' || !is_hex64(n + 2))
+		if (n[0] != kind || n[1] != '-' || !is_hex64(n + 2))
 			continue;
-		if (n[0] == 'b') {
+		if (kind == 'b') {
 			/* Same name, same bytes: replacing is harmless. */
 			if (renameat(s->stagefd, n, s->blobfd, n + 2) < 0)
 				r = rt_err_sys(e, "commit blob %s", n + 2);
@@ -393,10 +396,96 @@ int rt_store_commit(struct rt_store *s, struct rt_err *e)
 	if (r == 0 && errno)
 		r = rt_err_sys(e, "read staging dir");
 	closedir(dir);
-	if (r < 0)
-		return r;
-	if (rt_io_fsync_dir(s->blobfd, e) < 0 || rt_io_fsync_dir(s->layerfd, e) < 0)
+	return r;
+}
+
+int rt_store_commit(struct rt_store *s, struct rt_err *e)
+{
+	if (s->stagefd < 0)
+		return 0;
+	/* One flush for every file and directory staged: far cheaper on
+	 * flash than an fsync per unpacked file, and the renames below are
+	 * only issued once it returned. */
+	if (syncfs(s->stagefd) < 0)
+		return rt_err_sys(e, "sync store");
+	/* Blobs first: a layer under its final name is what a later load
+	 * skips, so its kept blob must be there by then. */
+	if (commit_kind(s, 'b', e) < 0 || rt_io_fsync_dir(s->blobfd, e) < 0 ||
+	    commit_kind(s, 'l', e) < 0 || rt_io_fsync_dir(s->layerfd, e) < 0)
 		return -1;
+	return 0;
+}
+
+/* --- partial downloads ---------------------------------------------------- */
+
+static int partial_dir(struct rt_store *s, struct rt_err *e)
+{
+	if (s->partfd < 0)
+		s->partfd = open_dir(s->tmpfd, PARTIAL_DIR, e);
+	return s->partfd;
+}
+
+int rt_store_partial_open(struct rt_store *s, const char *digest, uint64_t *have,
+			  struct rt_err *e)
+{
+	char hex[RT_SHA256_HEX];
+	struct stat st, now;
+	int fd;
+
+	*have = 0;
+	if (hex_of(digest, hex, e) < 0 || partial_dir(s, e) < 0)
+		return -1;
+	fd = openat(s->partfd, hex, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return rt_err_sys(e, "partial %s", digest);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		rt_err_sys(e, "partial %s", digest);
+		close(fd);
+		return -1;
+	}
+	/* The holder before us may have moved it on (to a final name) after
+	 * we opened it: only the file still under this name is ours. */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    fstatat(s->partfd, hex, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
+		close(fd);
+		return rt_err_set(e, EWOULDBLOCK, "partial %s: in use", digest);
+	}
+	*have = (uint64_t)st.st_size;
+	return fd;
+}
+
+int rt_store_partial_stage(struct rt_store *s, const char *digest, struct rt_err *e)
+{
+	char hex[RT_SHA256_HEX], name[2 + RT_SHA256_HEX];
+
+	if (hex_of(digest, hex, e) < 0 || partial_dir(s, e) < 0 || rt_store_stage(s, e) < 0)
+		return -1;
+	snprintf(name, sizeof name, "b-%.64s", hex);
+	if (renameat(s->partfd, hex, s->stagefd, name) < 0)
+		return rt_err_sys(e, "stage blob %s", digest);
+	return 0;
+}
+
+void rt_store_partial_drop(struct rt_store *s, const char *digest)
+{
+	char hex[RT_SHA256_HEX];
+	struct rt_err e;
+
+	if (hex_of(digest, hex, &e) == 0 && partial_dir(s, &e) >= 0)
+		unlinkat(s->partfd, hex, 0);
+}
+
+int rt_store_partial_clear(struct rt_store *s, uint64_t *freed, struct rt_err *e)
+{
+	uint64_t n = 0;
+
+	if (rt_store_du(s->tmpfd, PARTIAL_DIR, &n, e) < 0)
+		return -1;
+	rt_io_close(&s->partfd);
+	if (rt_store_rmtree(s->tmpfd, PARTIAL_DIR, e) < 0)
+		return -1;
+	*freed += n;
 	return 0;
 }
 

@@ -43,6 +43,7 @@ enum rt_store_mode {
 struct rt_store {
 	int rootfd, lockfd, blobfd, layerfd, refsfd, tmpfd;
 	int stagefd;                    /* -1 until rt_store_stage() */
+	int partfd;                     /* tmp/partial, -1 until used */
 	char stage[40];                 /* its name under tmp/ */
 	char root[RT_STORE_ROOT_MAX];   /* absolute, as given */
 	uint64_t reserve;               /* bytes never to fill on the fs */
@@ -81,6 +82,24 @@ int rt_store_layer_open(struct rt_store *s, const char *digest, struct rt_err *e
  * final name. Objects that are already there (another loader was faster)
  * stay as they are. */
 int rt_store_commit(struct rt_store *s, struct rt_err *e);
+
+/* Partial downloads (kept only with CONFIG_KEEP_BLOBS): tmp/partial/<hex>
+ * holds the compressed bytes of a layer received so far, so that a pull
+ * cut off (kill -9, power cut) resumes where it stopped. It is never
+ * trusted: a resumed layer is re-hashed and re-unpacked from its first
+ * byte. The start-up clean-up of tmp/ leaves it alone; `rt image prune`
+ * drops it.
+ *
+ * Open (creating) the partial file of digest, locked for this process,
+ * and give its length. -1 with EWOULDBLOCK when another process has it. */
+int rt_store_partial_open(struct rt_store *s, const char *digest, uint64_t *have,
+			  struct rt_err *e);
+/* Move the (complete, verified) partial file into staging as b-<hex>. */
+int rt_store_partial_stage(struct rt_store *s, const char *digest, struct rt_err *e);
+/* Forget it (its bytes proved wrong). */
+void rt_store_partial_drop(struct rt_store *s, const char *digest);
+/* Remove every partial download (exclusive lock); adds their bytes to *freed. */
+int rt_store_partial_clear(struct rt_store *s, uint64_t *freed, struct rt_err *e);
 
 /* Fail with ENOSPC when writing need more bytes would leave less than the
  * reserve free on the store's filesystem (or almost no inodes). */

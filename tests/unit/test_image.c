@@ -431,7 +431,7 @@ static struct img image(int n, const char *const *ldig, const size_t *lsize, con
 	return im;
 }
 
-static struct rt_image_src src = { NULL, m_open, m_read, NULL, 0 };
+static struct rt_image_src src = { .open = m_open, .read = m_read };
 static char tmpl[] = "/tmp/rt-image-XXXXXX";
 static char root[64];
 
