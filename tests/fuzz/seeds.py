@@ -175,9 +175,63 @@ put("fuzz_conf", "web", b'image = registry.example/web:1.4\ncmd = ["httpd", "-f"
     b'env = A=1\nvolume = data:/data\nafter = db\nread_only = true\nrestart = on-failure:3\n')
 put("fuzz_conf", "entry", b'# x\nimage = x\nentrypoint = ["/bin/app", "-v"]\ncmd = echo hi\ninit = false\n')
 
-# layers as they arrive: gzip of a tar
-for t in ("fuzz_unpack", "fuzz_gzip"):
-    put_sel(t, "layer", gzip.compress(tree(tarfile.PAX_FORMAT), mtime=0), (0x00, 0x80))
-# image JSON documents
+# unpack: bit 0 of the first byte picks gzip, bits 1-4 the push size
+# (1 << n bytes at a time)
+LAYER = tree(tarfile.PAX_FORMAT)
+put_sel("fuzz_unpack", "tar", LAYER, (0x00, 0x02, 0x12, 0x1e))
+put_sel("fuzz_unpack", "gzip", gzip.compress(LAYER, mtime=0), (0x01, 0x03, 0x13, 0x1f))
+put_sel("fuzz_unpack", "ustar", tree(tarfile.USTAR_FORMAT), (0x00, 0x10))
+put_sel("fuzz_unpack", "gnu", gzip.compress(tree(tarfile.GNU_FORMAT), mtime=0), (0x01, 0x11))
+
+# manifest: 0 documents, 1 references, 2 platforms, 3 RFC 3339 times
 for k in ("manifest", "index", "config"):
-    put_sel("fuzz_image", k, cjson(DOCS[k]), (0x00, 0x01, 0x02))
+    put("fuzz_manifest", "doc-" + k, b"\x00" + cjson(DOCS[k]))
+put("fuzz_manifest", "doc-v2s2", b"\x00" + cjson(dict(MANIFEST, mediaType="application/vnd.docker.distribution.manifest.v2+json")))
+for i, r in enumerate((b"busybox", b"library/busybox:1.36", b"docker.io/library/busybox:latest",
+                       b"localhost:5000/a/b-c__d:v1.0", b"ghcr.io/o/app@" + D1.encode(),
+                       b"index.docker.io/x/y:t@" + D2.encode())):
+    put("fuzz_manifest", "ref%d" % i, b"\x01" + r)
+for i, p in enumerate((b"linux/amd64", b"linux/arm/v7", b"linux/arm64/v8", b"linux/mipsle")):
+    put("fuzz_manifest", "plat%d" % i, b"\x02" + p)
+for i, t in enumerate((b"1970-01-01T00:00:00Z", b"2026-11-23T17:31:02.123456789+01:00", b"2000-02-29T23:59:60Z")):
+    put("fuzz_manifest", "time%d" % i, b"\x03" + t)
+
+# netconf: 0 -p, 1 a bound port, 2 addresses, 3 resolv.conf, 4 leases.json,
+# 5 a container's network config, 6 netlink attributes
+for i, p in enumerate((b"8080:80", b"127.0.0.1:8080:80/udp", b"8000-8010:8000-8010", b"80")):
+    put("fuzz_netconf", "port%d" % i, b"\x00" + p)
+put("fuzz_netconf", "bind", b"\x01" + b"0.0.0.0:8080->80/tcp")
+for i, a in enumerate((b"172.29.0.1", b"10.88.0.0/16", b"db.local:172.29.0.5")):
+    put("fuzz_netconf", "addr%d" % i, b"\x02" + a)
+put("fuzz_netconf", "resolv", b"\x03" + b"# from dhcp\nnameserver 127.0.0.53\nnameserver 9.9.9.9\nsearch lan example.org\noptions ndots:2\n")
+put("fuzz_netconf", "leases", b"\x04" + cjson({"leases": [
+    {"ip": "172.29.0.2", "id": "ab" * 32, "name": "web", "ports": ["0.0.0.0:8080->80/tcp"]},
+    {"ip": "172.29.0.3", "id": "cd" * 32, "name": "db", "ports": []}]}))
+put("fuzz_netconf", "spec", b"\x05" + cjson({"network": "bridge", "ports": ["8080:80", "53:53/udp"],
+                                            "add_hosts": ["db:172.29.0.9"], "dns": ["9.9.9.9"]}))
+
+
+def nlattr(t, payload):
+    n = 4 + len(payload)
+    return n.to_bytes(2, "little") + t.to_bytes(2, "little") + payload + b"\0" * ((4 - n % 4) % 4)
+
+
+put("fuzz_netconf", "attrs", b"\x06" + nlattr(3, b"eth0\0") + nlattr(4, (1500).to_bytes(4, "little")) +
+    nlattr(0x8012, nlattr(1, b"veth\0")))
+
+# registry: 0 registries.conf, 1 auth.json, 2 a PEM bundle
+put("fuzz_registry", "conf", b"\x00" + b"# registries\ninsecure 10.0.0.1:5000\nca reg.example:5000 /etc/rt/ca.pem\nbundle /etc/ssl/certs/ca-certificates.crt\n")
+put("fuzz_registry", "auth", b"\x01" + cjson({"auths": {"reg.example:5000": {"auth": "dXNlcjpwYXNz"},
+                                                       "https://index.docker.io/v1/": {"auth": "YTpi"}}}))
+try:
+    pem = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                          "-nodes", "-keyout", "/dev/null", "-subj", "/CN=seed-ca", "-days", "1"],
+                         check=True, capture_output=True).stdout
+    put("fuzz_registry", "pem", b"\x02" + pem)
+    put("fuzz_registry", "pem2", b"\x02" + pem + b"junk between\n" + pem)
+except (OSError, subprocess.CalledProcessError):
+    put("fuzz_registry", "pem", b"\x02-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+
+# trust: a payload without the optional version, and an empty .sig manifest
+put("fuzz_trust", "payload-nover", b"\x00" + cjson(dict(PAYLOAD, optional=None)))
+put("fuzz_trust", "sigmanifest-none", b"\x01" + cjson(dict(SIGMANIFEST, layers=[])))
