@@ -20,6 +20,8 @@
 
 struct rt_sha256 {
 	br_sha256_context br;
+	uint64_t count;         /* bytes so far */
+	int ni;                 /* whole blocks go to the x86 SHA extensions */
 };
 
 void rt_sha256_init(struct rt_sha256 *h);
