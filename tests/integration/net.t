@@ -177,12 +177,16 @@ like "$(links)" "rt0 rt1 rtv*" "front's bridge rt1 came up"
 rt exec other timeout 3 wget -q -O- http://172.29.0.2/ >/dev/null 2>&1
 ok $((! $?)) "other cannot reach web on another network"
 ok "$(rt exec other cat /etc/hosts | grep -c web)" "and does not know its name"
+like "$(rt network rm front 2>&1)" "*front*active endpoints*" "network rm refuses a network in use"
 is "$(rt exec other timeout 5 wget -q -O- http://10.99.0.2:8000/)" "hello-from-outside" \
 	"but reaches the outside"
 
 # Stopping leaves nothing.
 rt stop -t 1 other >/dev/null
 like "$(links)" "rt0 rtv* rtv* " "other's bridge and veth are gone"
+rt rm other >/dev/null
+is "$(rt network rm front)" "front" "network rm once nothing runs on it"
+is "$(rt network ls -q | grep -c front)" 0 "and it is gone from network ls"
 rt stop -t 1 web cli >/dev/null
 is "$(links)" "" "no rt interface after the last stop"
 is "$(rules)" 0 "no rules"
@@ -200,6 +204,18 @@ done
 is $i 100 "100 run --rm with -p (TCP and UDP)"
 is "$(links)$(rules)$(addrs)$(listening 9000)$(listening 9001)" "0000" \
 	"and nothing left: no interface, rule, address or socket"
+
+# -P: the ports the image EXPOSEs, on host ports the kernel picks.
+. "$TOP/tests/integration/lib-sign.sh"
+"$MKIMAGE" build -o "$T/webimg" --archive --layer "$T/rootfs" --tag webimg:1 --expose 80 \
+	--cmd '["httpd", "-f", "-p", "80", "-h", "/www"]' >/dev/null && sign_image "$T/webimg" &&
+	rt load -i "$T/webimg" >/dev/null
+ok $? "an image that EXPOSEs 80"
+rt run -d --name pall --network bridge -P webimg:1 >/dev/null
+hp=$(rt port pall 80 | sed -n 's/^0\.0\.0\.0:\([0-9][0-9]*\)$/\1/p')
+ok $((! ${hp:-0} > 0)) "-P published 80 on a host port (${hp:-none})"
+is "$(timeout 5 wget -q -O- "http://127.0.0.1:${hp:-1}/")" "hello-from-web" "which answers"
+rt rm -f pall >/dev/null
 
 # kill -9 of rt with containers running; a restart cleans up.
 rt start web cli >/dev/null
