@@ -28,7 +28,6 @@ loaded() {  # loaded FILE: bytes of the allocated sections with contents
 	done
 	echo $n
 }
-}
 
 echo "rt size per board (defconfig, stripped, static):"
 printf '  %-14s %9s\n' board bytes
