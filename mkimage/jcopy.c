@@ -70,15 +70,19 @@ static int keycmp(const void *a, const void *b)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
+/* Object obj (or none, when obj < 0) with its keys in byte order; when
+ * set is given, its member set is the string val instead (added when
+ * absent, dropped when val is NULL). idx -1 marks that member. */
 static int copy_object(struct rt_json_w *w, const struct rt_json *j, int obj,
-		       struct rt_err *e)
+		       const char *set, const char *val, struct rt_err *e)
 {
-	int n = rt_json_count(j, obj), k, i = 0, rc = 0;
-	struct key *keys = calloc((size_t)n + 1, sizeof *keys);
+	int n = obj >= 0 ? rt_json_count(j, obj) : 0, k, i = 0, rc = 0;
+	struct key *keys = calloc((size_t)n + 2, sizeof *keys);
 
 	if (!keys)
 		return rt_err_sys(e, "out of memory");
-	for (k = rt_json_first(j, obj); k >= 0 && rc == 0; k = rt_json_next(j, obj, k), i++) {
+	for (k = obj >= 0 ? rt_json_first(j, obj) : -1; k >= 0 && rc == 0;
+	     k = rt_json_next(j, obj, k)) {
 		size_t cap = j->tok[k].len + 1;
 		int len;
 
@@ -92,13 +96,29 @@ static int copy_object(struct rt_json_w *w, const struct rt_json *j, int obj,
 			rc = -1;
 		keys[i].len = (size_t)(len < 0 ? 0 : len);
 		keys[i].idx = k;
+		if (set && !strcmp(keys[i].s, set)) {
+			free(keys[i].s);   /* replaced below */
+			continue;
+		}
+		i++;
 	}
+	if (rc == 0 && set && val) {
+		keys[i].s = strdup(set);
+		keys[i].len = strlen(set);
+		keys[i].idx = -1;
+		if (!keys[i++].s)
+			rc = rt_err_sys(e, "out of memory");
+	}
+	n = i;
 	if (rc == 0) {
 		qsort(keys, (size_t)n, sizeof *keys, keycmp);
 		rt_json_w_obj(w);
 		for (i = 0; i < n && rc == 0; i++) {
 			rt_json_w_key(w, keys[i].s);
-			rc = mk_json_copy(w, j, keys[i].idx + 1, e);
+			if (keys[i].idx < 0)
+				rt_json_w_str(w, val);
+			else
+				rc = mk_json_copy(w, j, keys[i].idx + 1, e);
 		}
 		rt_json_w_end(w);
 	}
@@ -106,6 +126,12 @@ static int copy_object(struct rt_json_w *w, const struct rt_json *j, int obj,
 		free(keys[i].s);
 	free(keys);
 	return rc;
+}
+
+int mk_json_copy_set(struct rt_json_w *w, const struct rt_json *j, int obj,
+		     const char *key, const char *val, struct rt_err *e)
+{
+	return copy_object(w, j, obj, key, val, e);
 }
 
 int mk_json_copy(struct rt_json_w *w, const struct rt_json *j, int i, struct rt_err *e)
@@ -117,7 +143,7 @@ int mk_json_copy(struct rt_json_w *w, const struct rt_json *j, int i, struct rt_
 
 	switch (rt_json_type(j, i)) {
 	case RT_JSON_OBJECT:
-		return copy_object(w, j, i, e);
+		return copy_object(w, j, i, NULL, NULL, e);
 	case RT_JSON_ARRAY:
 		rt_json_w_arr(w);
 		for (k = rt_json_first(j, i); k >= 0; k = rt_json_next(j, i, k))

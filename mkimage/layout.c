@@ -221,6 +221,19 @@ static int read_index(struct mk_layout *l, struct rt_err *e)
 		ref = rt_json_find(&m.j, ann, MK_ANN_REF);
 		if (ref >= 0 && rt_json_str(&m.j, ref, d.ref, sizeof d.ref, e) < 0)
 			goto bad;
+		/* Kept as read, so a rewrite of index.json keeps every
+		   annotation, not only the name. */
+		if (ann >= 0) {
+			const struct rt_json_tok *t = &m.j.tok[ann];
+
+			if (t->type != RT_JSON_OBJECT || t->len >= sizeof d.ann) {
+				rt_err_set(e, 0, "annotations: not an object of at most %d bytes",
+					   MK_ANN_MAX - 1);
+				goto bad;
+			}
+			memcpy(d.ann, m.j.buf + t->start, t->len);
+			d.ann[t->len] = '\0';
+		}
 		plat = rt_json_find(&m.j, k, "platform");
 		if (plat_str(&m.j, plat, "architecture", d.arch, e) < 0 ||
 		    plat_str(&m.j, plat, "os", d.os, e) < 0 ||
@@ -234,6 +247,37 @@ static int read_index(struct mk_layout *l, struct rt_err *e)
 bad:
 	mk_json_free(&m);
 	return rt_err_wrap(e, "%s: index.json: manifest %d", l->path, i);
+}
+
+/* The annotations read with d, if any, with the name set to d->ref. */
+static int write_annotations(struct rt_json_w *w, const struct mk_desc *d, struct rt_err *e)
+{
+	const char *ref = d->ref[0] ? d->ref : NULL;
+	struct mk_json m = { 0 };
+	char *text;
+	int r;
+
+	if (!d->ann[0]) {
+		if (!ref)
+			return 0;
+		rt_json_w_key(w, "annotations");
+		return mk_json_copy_set(w, NULL, -1, MK_ANN_REF, ref, e);
+	}
+	text = strdup(d->ann);
+	if (!text)
+		return rt_err_sys(e, "out of memory");
+	if (mk_json_parse(&m, text, strlen(text), e) < 0) {
+		free(text);
+		return -1;
+	}
+	if (!ref && rt_json_count(&m.j, 0) == (rt_json_find(&m.j, 0, MK_ANN_REF) >= 0)) {
+		mk_json_free(&m);   /* the name was all there was, and it is gone */
+		return 0;
+	}
+	rt_json_w_key(w, "annotations");
+	r = mk_json_copy_set(w, &m.j, 0, MK_ANN_REF, ref, e);
+	mk_json_free(&m);
+	return r;
 }
 
 static int write_index(struct mk_layout *l, struct rt_err *e)
@@ -254,12 +298,9 @@ static int write_index(struct mk_layout *l, struct rt_err *e)
 
 		rt_sha256_format(d->digest, dig);
 		rt_json_w_obj(&jw.w);
-		if (d->ref[0]) {
-			rt_json_w_key(&jw.w, "annotations");
-			rt_json_w_obj(&jw.w);
-			rt_json_w_key(&jw.w, MK_ANN_REF);
-			rt_json_w_str(&jw.w, d->ref);
-			rt_json_w_end(&jw.w);
+		if (write_annotations(&jw.w, d, e) < 0) {
+			mk_jw_free(&jw);
+			return -1;
 		}
 		rt_json_w_key(&jw.w, "digest");
 		rt_json_w_str(&jw.w, dig);

@@ -28,6 +28,7 @@
 
 #define MK_JSON_MAX (4 * 1024 * 1024)   /* manifests, configs, index.json */
 #define MK_REF_MAX 256
+#define MK_ANN_MAX 4096         /* an index entry's annotations, as JSON text */
 #define MK_PLAT_MAX 32
 
 /* ---- verbs (one per file) ----------------------------------------------- */
@@ -68,6 +69,7 @@ struct mk_desc {
 	uint8_t digest[RT_SHA256_LEN];
 	uint64_t size;
 	char ref[MK_REF_MAX];           /* org.opencontainers.image.ref.name or "" */
+	char ann[MK_ANN_MAX];           /* the annotations object as read, or "" */
 	char arch[MK_PLAT_MAX], os[MK_PLAT_MAX], variant[MK_PLAT_MAX];
 };
 
@@ -160,6 +162,10 @@ int mk_json_blob(struct mk_json *m, struct mk_layout *l,
 
 /* Copy value i of j into w, object keys in byte order (so a document
  * mkimage re-writes is canonical). Numbers must be integers. */
+/* Object obj (none when obj < 0) copied with member key set to the string
+ * val (added or replaced; dropped when val is NULL). */
+int mk_json_copy_set(struct rt_json_w *w, const struct rt_json *j, int obj,
+		     const char *key, const char *val, struct rt_err *e);
 int mk_json_copy(struct rt_json_w *w, const struct rt_json *j, int i,
 	struct rt_err *e);
 

@@ -196,4 +196,32 @@ err=$("$MKIMAGE" inspect junk.tar 2>&1)
 like "$err" "mkimage: inspect: junk.tar: not an OCI archive*" "inspect of junk"
 ! ls -a | grep -q 'junk.tar.mkimage'; ok $? "no temporary directory left by a bad archive"
 
+# ---- rewriting index.json keeps every annotation --------------------------------
+mkdir -p annroot && echo x > annroot/f
+"$MKIMAGE" build -o ann.oci --layer annroot --tag ann:1 >/dev/null
+python3 - ann.oci <<'EOF'
+import json, sys
+p = sys.argv[1] + "/index.json"
+idx = json.load(open(p))
+idx["manifests"][0]["annotations"]["org.opencontainers.image.created"] = "2026-11-23T00:00:00Z"
+idx["manifests"][0]["annotations"]["io.example.zz"] = "last"
+json.dump(idx, open(p, "w"))
+EOF
+"$MKIMAGE" keygen -o annk >/dev/null && "$MKIMAGE" sign --key annk.key ann.oci >/dev/null
+ok $? "sign an image whose index entry has more annotations than its name"
+got=$(python3 - ann.oci <<'EOF'
+import json, sys
+idx = json.load(open(sys.argv[1] + "/index.json"))
+for m in idx["manifests"]:
+    a = m.get("annotations", {})
+    if a.get("org.opencontainers.image.ref.name") == "ann:1":
+        print(" ".join("%s=%s" % kv for kv in sorted(a.items())))
+EOF
+)
+is "$got" "io.example.zz=last org.opencontainers.image.created=2026-11-23T00:00:00Z org.opencontainers.image.ref.name=ann:1" \
+	"every annotation kept, the name too"
+grep -q '"io.example.zz":"last","org.opencontainers.image.created"' ann.oci/index.json
+ok $? "in byte order (canonical JSON)"
+"$MKIMAGE" verify --key annk.pub ann.oci >/dev/null; ok $? "and the signature verifies"
+
 done_testing
