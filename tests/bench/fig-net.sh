@@ -38,9 +38,15 @@ fig_net() {
 	nat=$(sed -n 's/^backend //p' "$B/log/net.out")
 	d=$(get net.direct-out) n=$(get net.nat) x=$(get net.proxy-out)
 	dh=$(get net.direct-host) xl=$(get net.proxy-lo)
+	# cpu PATH: the daemon's CPU seconds per GiB carried on PATH.
+	cpu() {
+		awk -v p="$1" '$1 == "cpu" && $2 == p && $4 > 0 { printf "%.2f s", $3 / ($4 / 1073741824) }' \
+			"$B/log/net.out"
+	}
 	netrow() {
 		row "$1" "$2" "$(dash "$(gbit "$(net_stat "$3" median)")")" \
-			"$(dash "$(gbit "$(net_stat "$3" min)")")" "$(dash "$(gbit "$(net_stat "$3" max)")")" "$4"
+			"$(dash "$(gbit "$(net_stat "$3" min)")")" "$(dash "$(gbit "$(net_stat "$3" max)")")" "$4" \
+			"$(dash "$(cpu "$3")")"
 	}
 	{
 		echo "## 8. TCP throughput through a published port"
@@ -48,15 +54,17 @@ fig_net() {
 		echo "iperf3 (one stream, $NET_SECS s a run, median of $RUNS_NET runs) into a container on rt's bridge network"
 		echo "running \`iperf3 -s\` with \`-p 5201:5201\`, in network namespaces the bench makes. \"LAN client\" is a"
 		echo "second namespace behind a veth pair, as a client on a router's LAN; it reaches the container"
-		echo "either at its own address (routed: the floor for anything through the port) or at the"
+		echo "either at its own address (routed: the reference for anything through the port) or at the"
 		echo "host's published port. Kernel NAT: ${nat:-–}. The proxy row runs the daemon with"
 		echo "\`RT_NET_NAT=none\` (as on a kernel without NAT): rt's supervisor carries every byte with"
-		echo "splice() through 16 KiB pipes. Higher is better; the last column is this ÷ direct."
+		echo "splice() through 16 KiB pipes. Higher is better; \"÷ direct\" is this path's median over the"
+		echo "direct one's; \"rt CPU\" is the CPU time \`rt daemon\` spent per GiB carried (none on the"
+		echo "kernel NAT and direct paths)."
 		echo
-		row "client" "to" median min max "÷ direct"
-		row --- --- ---: ---: ---: ---:
+		row "client" "to" median min max "÷ direct" "rt CPU / GiB"
+		row --- --- ---: ---: ---: ---: ---:
 		if [ -n "$NET_WHY" ]; then
-			row "LAN client" "$(not_measured "$NET_WHY")" "" "" "" ""
+			row "LAN client" "$(not_measured "$NET_WHY")" "" "" "" "" ""
 		else
 			netrow "LAN client" "container address (direct)" direct-out "1.00×"
 			netrow "LAN client" "published port, kernel NAT" nat "$(ratio "$n" "$d")"

@@ -66,26 +66,32 @@ daemon() {   # daemon [ENV...]: (re)start rt daemon, wait for its socket
 }
 
 here() { "$@"; }
+# cpu_ticks: user + system clock ticks the daemon has used so far.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$RTD/stat"; }
 # measure PATH WHERE HOST: RUNS iperf3 clients in namespace WHERE (out or
-# here) sending to HOST:5201, bits/s received each. A run that fails is
-# tried again, up to RUNS more times; failures are counted on stderr.
+# here) sending to HOST:5201, "PATH bits/s" received each, then "cpu PATH
+# SECONDS BYTES": the daemon's CPU time over the runs and the bytes they
+# carried. A run that fails is tried again, up to RUNS more times.
 measure() {
 	_p=$1 _w=$2 _h=$3
-	_k=0 _try=0
+	_k=0 _try=0 _bytes=0 _t0=$(cpu_ticks)
 	while [ "$_k" -lt "$RUNS" ] && [ "$_try" -lt $((RUNS * 2)) ]; do
 		_try=$((_try + 1))
 		_j=$W/$_p.$_try.json
 		$_w iperf3 -J -c "$_h" -p 5201 -t "$SECS" >"$_j" 2>>"$W/iperf3.err"
-		_bps=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"])' \
+		_r=$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))["end"]["sum_received"]; print(r["bits_per_second"], r["bytes"])' \
 			"$_j" 2>/dev/null)
-		if [ -z "$_bps" ]; then
+		if [ -z "$_r" ]; then
 			echo "$_p: run $_try failed: $(grep -o '"error":.*' "$_j" | head -n 1)" >&2
 			sleep 1
 			continue
 		fi
-		echo "$_p $_bps"
+		echo "$_p ${_r% *}"
+		_bytes=$((_bytes + ${_r#* }))
 		_k=$((_k + 1))
 	done
+	echo "cpu $_p $(($(cpu_ticks) - _t0)) $(getconf CLK_TCK) $_bytes" |
+		awk '{ printf "cpu %s %.2f %s\n", $2, $3 / $4, $5 }'
 }
 # up: the server answers on the published port (up to 10 s).
 up() {
