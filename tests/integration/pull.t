@@ -290,6 +290,18 @@ is $? 0 "pull by digest"
 like "$out" "*Digest: $D_BASE*" "by digest: same digest"
 like "$out" "*$REG/busybox@$D_BASE" "by digest: full reference last"
 
+# On a terminal: each layer's line is redrawn in place (Downloading SIZE,
+# Download complete) and ends as "Pull complete", like docker pull.
+script -qec "\"$RT\" --root \"$T/root3\" --run \"$T/run\" pull $REG/busybox" /dev/null > tty.out 2>&1
+is $? 0 "pull on a terminal"
+short=$(echo "${L_BASE#sha256:}" | cut -c1-12)
+grep -aq "$short: Downloading [0-9.]*[kM]*B$(printf '\033')\\[K$(printf '\r')" tty.out
+ok $? "the layer's line shows its size and is redrawn in place"
+grep -aq "$short: Download complete" tty.out && grep -aq "$short: Pull complete" tty.out
+ok $? "then Download complete, then Pull complete"
+"$RT" --root "$T/root4" --run "$T/run" pull -q "$REG/busybox" > q.out 2>&1
+is "$(cat q.out)" "$REG/busybox:latest" "-q prints only the reference"
+
 # Through an HTTPS proxy (CONNECT), and around it for NO_PROXY hosts.
 cat > proxy.py <<'EOF'
 import os, socket, sys, threading
