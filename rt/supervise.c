@@ -46,6 +46,26 @@ void rt_supervise_apps(const char *dir)
 	apps_dir = dir;
 }
 
+/* rt itself in a child with argv (signals unblocked; with pdeath, it gets
+ * SIGTERM when we die). Short-lived verbs: what they parse cannot hurt
+ * PID 1. */
+static pid_t spawn_self(char *const argv[], int pdeath)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		sigset_t none;
+
+		if (pdeath)
+			prctl(PR_SET_PDEATHSIG, SIGTERM);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	return pid;
+}
+
 #ifdef CONFIG_UPDATE
 /* `rt update --watch` beside reload: the watcher of the apps' update
  * channels (cli_update.c), our child, dying with us; a running one is
@@ -55,24 +75,15 @@ static pid_t watch_pid;
 
 static void watch(void)
 {
+	char *argv[] = { "rt", "--root", (char *)sup.cfg->root, "--run", (char *)sup.cfg->run,
+			 "update", "--watch", "--apps", (char *)apps_dir, NULL };
 	pid_t pid;
 
 	if (watch_pid > 0) {
 		kill(watch_pid, SIGHUP);
 		return;
 	}
-	pid = fork();
-	if (pid == 0) {
-		char *argv[] = { "rt", "--root", (char *)sup.cfg->root, "--run",
-				 (char *)sup.cfg->run, "update", "--watch", "--apps", (char *)apps_dir, NULL };
-		sigset_t none;
-
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		execv("/proc/self/exe", argv);
-		_exit(127);
-	}
+	pid = spawn_self(argv, 1);
 	if (pid < 0)
 		fprintf(stderr, "rt: daemon: cannot start the update watcher: %s\n", strerror(errno));
 	else
@@ -85,23 +96,13 @@ static void watch(void)
  * console at boot) and is reaped like any orphan. */
 static void reload(void)
 {
+	char *argv[] = { "rt", "--root", (char *)sup.cfg->root, "--run", (char *)sup.cfg->run,
+			 "reload", "--apps", (char *)apps_dir, NULL };
 	struct stat st;
-	pid_t pid;
 
 	if (!apps_dir || stat(apps_dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return;
-	pid = fork();
-	if (pid == 0) {
-		char *argv[] = { "rt", "--root", (char *)sup.cfg->root, "--run",
-				 (char *)sup.cfg->run, "reload", "--apps", (char *)apps_dir, NULL };
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		execv("/proc/self/exe", argv);
-		_exit(127);
-	}
-	if (pid < 0)
+	if (spawn_self(argv, 0) < 0)
 		fprintf(stderr, "rt: daemon: cannot start reload: %s\n", strerror(errno));
 #ifdef CONFIG_UPDATE
 	watch();

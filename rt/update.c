@@ -81,17 +81,24 @@ static int apps_dir(int rootfd, int create, struct rt_err *e)
 	return fd;
 }
 
-static void w_ver(struct rt_json_w *w, const char *key, const struct rt_update_ver *v)
+/* A version object: the journal's keys, or inspect's capitalised ones. */
+static void w_ver_keys(struct rt_json_w *w, const char *key, const struct rt_update_ver *v,
+		       int docker)
 {
 	rt_json_w_key(w, key);
 	rt_json_w_obj(w);
-	rt_json_w_key(w, "image");
+	rt_json_w_key(w, docker ? "Image" : "image");
 	rt_json_w_str(w, v->image);
-	rt_json_w_key(w, "digest");
+	rt_json_w_key(w, docker ? "Digest" : "digest");
 	rt_json_w_str(w, v->digest);
-	rt_json_w_key(w, "version");
+	rt_json_w_key(w, docker ? "Version" : "version");
 	rt_json_w_u64(w, v->version);
 	rt_json_w_end(w);
+}
+
+static void w_ver(struct rt_json_w *w, const char *key, const struct rt_update_ver *v)
+{
+	w_ver_keys(w, key, v, 0);
 }
 
 static void w_rec(struct rt_json_w *w, const struct rt_update_rec *r, int state)
@@ -1080,19 +1087,6 @@ int rt_update_poll(const struct rt_opts *o, const struct rt_conf_app *a,
 
 /* --- inspect ----------------------------------------------------------------------- */
 
-static void w_ver_docker(struct rt_json_w *w, const char *key, const struct rt_update_ver *v)
-{
-	rt_json_w_key(w, key);
-	rt_json_w_obj(w);
-	rt_json_w_key(w, "Image");
-	rt_json_w_str(w, v->image);
-	rt_json_w_key(w, "Digest");
-	rt_json_w_str(w, v->digest);
-	rt_json_w_key(w, "Version");
-	rt_json_w_u64(w, v->version);
-	rt_json_w_end(w);
-}
-
 static void w_time(struct rt_json_w *w, const char *key, int64_t t)
 {
 	char buf[32];
@@ -1119,7 +1113,7 @@ int rt_update_inspect_json(const char *root, const char *app, char *buf, size_t 
 		return rc > 0 ? 0 : -1;
 	rt_json_w_init(&w, buf, cap);
 	rt_json_w_obj(&w);
-	w_ver_docker(&w, "Current", &jr.cur);
+	w_ver_keys(&w, "Current", &jr.cur, 1);
 	rt_json_w_key(&w, "State");
 	rt_json_w_str(&w, states[jr.state]);
 	rt_json_w_key(&w, "Bad");
@@ -1137,8 +1131,8 @@ int rt_update_inspect_json(const char *root, const char *app, char *buf, size_t 
 		rt_json_w_i64(&w, r->id);
 		w_time(&w, "Started", r->started);
 		w_time(&w, "Ended", r->ended);
-		w_ver_docker(&w, "From", &r->from);
-		w_ver_docker(&w, "To", &r->to);
+		w_ver_keys(&w, "From", &r->from, 1);
+		w_ver_keys(&w, "To", &r->to, 1);
 		rt_json_w_key(&w, "Outcome");
 		rt_json_w_str(&w, rt_update_outcome_str(r->outcome));
 		rt_json_w_key(&w, "Reason");
