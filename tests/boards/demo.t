@@ -18,15 +18,7 @@ console() {
 	printf '%s\n' "$1" >&3
 	wait_for "$2" "$3"
 }
-wait_for() {
-	i=0
-	while [ $i -lt $(($2 * 5)) ]; do
-		grep -aq "$1" "$log" && return 0
-		sleep 0.2
-		i=$((i + 1))
-	done
-	return 1
-}
+wait_for() { guest_wait "$@"; }
 page() {   # page SECS: the page answers within SECS
 	i=0
 	while [ $i -lt "$1" ]; do
@@ -37,20 +29,8 @@ page() {   # page SECS: the page answers within SECS
 	return 1
 }
 boot() {   # boot N: start QEMU on the board's firmware, console on fd 3
-	log=$T/$b.boot$1.log
-	rm -f "$T/in"
-	mkfifo "$T/in"
-	: > "$log"
-	FWD="hostfwd=tcp:127.0.0.1:$port-:80"
-	DISK=$T/$b.data.img
-	eval "net=\"$QEMU_NET\"; disk=\"$QEMU_DISK\""
 	t0=$(now)
-	# shellcheck disable=SC2086
-	$QEMU_SYSTEM -nographic -no-reboot -kernel "$fw/kernel" -initrd "$fw/initramfs.cpio.gz" \
-		$disk $net -append "console=$QEMU_CONSOLE rdinit=/init panic=-1" < "$T/in" > "$log" 2>&1 &
-	qpid=$!
-	echo $qpid > "$T/qemu.pid"
-	exec 3> "$T/in"
+	guest_start "$1"
 }
 halt_qemu() {
 	exec 3>&-

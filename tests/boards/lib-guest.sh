@@ -60,3 +60,34 @@ guest_boot() {
 	kill $qpid 2>/dev/null; wait $qpid 2>/dev/null
 	return 1
 }
+
+# guest_start N: boot the firmware in $fw (kernel, initramfs.cpio.gz) with
+# the data disk $T/$b.data.img and the host's 127.0.0.1:$port forwarded to
+# the board's port 80. The console's output goes to $log
+# ($T/$b.bootN.log), its input is fd 3; QEMU's pid is $qpid.
+guest_start() {
+	log=$T/$b.boot$1.log
+	rm -f "$T/in"
+	mkfifo "$T/in"
+	: > "$log"
+	FWD="hostfwd=tcp:127.0.0.1:$port-:80"
+	DISK=$T/$b.data.img
+	eval "net=\"$QEMU_NET\"; disk=\"$QEMU_DISK\""
+	# shellcheck disable=SC2086
+	$QEMU_SYSTEM -nographic -no-reboot -kernel "$fw/kernel" -initrd "$fw/initramfs.cpio.gz" \
+		$disk $net -append "console=$QEMU_CONSOLE rdinit=/init panic=-1" < "$T/in" > "$log" 2>&1 &
+	qpid=$!
+	echo $qpid > "$T/qemu.pid"
+	exec 3> "$T/in"
+}
+
+# guest_wait PATTERN SECS: PATTERN shows in $log within SECS.
+guest_wait() {
+	_i=0
+	while [ $_i -lt $(($2 * 5)) ]; do
+		grep -aq "$1" "$log" && return 0
+		sleep 0.2
+		_i=$((_i + 1))
+	done
+	return 1
+}

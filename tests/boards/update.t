@@ -12,15 +12,6 @@
 command -v curl >/dev/null || skip_all "no curl"
 CUTS=${RT_UPDATE_CUTS:-3}
 
-wait_log() { # wait_log PATTERN SECS
-	i=0
-	while [ $i -lt $(($2 * 5)) ]; do
-		grep -aq "$1" "$log" && return 0
-		sleep 0.2
-		i=$((i + 1))
-	done
-	return 1
-}
 page() { # page SECS: the version the page shows, once it answers
 	i=0
 	while [ $i -lt "$1" ]; do
@@ -34,21 +25,7 @@ page() { # page SECS: the version the page shows, once it answers
 	done
 	return 1
 }
-boot() { # boot N
-	log=$T/$b.boot$1.log
-	rm -f "$T/in"
-	mkfifo "$T/in"
-	: > "$log"
-	FWD="hostfwd=tcp:127.0.0.1:$port-:80"
-	DISK=$T/$b.data.img
-	eval "net=\"$QEMU_NET\"; disk=\"$QEMU_DISK\""
-	# shellcheck disable=SC2086
-	$QEMU_SYSTEM -nographic -no-reboot -kernel "$fw/kernel" -initrd "$fw/initramfs.cpio.gz" \
-		$disk $net -append "console=$QEMU_CONSOLE rdinit=/init panic=-1" < "$T/in" > "$log" 2>&1 &
-	qpid=$!
-	echo $qpid > "$T/qemu.pid"
-	exec 3> "$T/in"
-}
+boot() { guest_start "$1"; }
 cut() { # the power cut
 	kill -9 "$qpid" 2>/dev/null
 	wait "$qpid" 2>/dev/null
@@ -59,7 +36,7 @@ J=/var/lib/rt/apps/demo.json
 # that only the command's output can match ("CHECK""N" when typed).
 check() { # check N
 	printf '%s\n' "while ! [ -f $J ] || grep -q '\"txn\"' $J; do sleep 1; done; d=\$(sed -n 's/.*\"current\":{[^}]*\"digest\":\"\\(sha256:[0-9a-f]*\\)\".*/\\1/p' $J); echo CHECK\"\"$1 V=\$(sed -n 's/.*\"current\":{[^}]*\"version\":\\([0-9]*\\).*/\\1/p' $J) TMP=\$(ls -A /var/lib/rt/tmp | wc -l) VERIFY=\$(rt verify \$d >/dev/null 2>&1 && echo ok || echo failed) END" >&3
-	wait_log "CHECK$1 V=[0-9]* TMP=[0-9]* VERIFY=[a-z]* END" 120 || return 1
+	guest_wait "CHECK$1 V=[0-9]* TMP=[0-9]* VERIFY=[a-z]* END" 120 || return 1
 	line=$(grep -a "CHECK$1 V=" "$log" | tail -n 1)
 	jv=$(echo "$line" | sed -n 's/.*V=\([0-9]*\) .*/\1/p')
 	tmp=$(echo "$line" | sed -n 's/.*TMP=\([0-9]*\) .*/\1/p')
@@ -102,7 +79,7 @@ for b in ${RT_TEST_BOARDS:-qemu-armv7 qemu-mipsel qemu-aarch64}; do
 	while [ $r -le $((CUTS + 1)) ]; do
 		boot "$r"
 		pv=$(page 240) || { echo "# $b boot $r: the page does not answer"; tail -n 20 "$log" | sed 's/^/#   /'; bad=$((bad + 1)); cut; break; }
-		wait_log "rt: init: ready" 10
+		guest_wait "rt: init: ready" 10
 		check "$r" || { echo "# $b boot $r: no answer at the console"; bad=$((bad + 1)); cut; break; }
 		pv=$(page 60)
 		echo "# $b boot $r: serving v$pv, journal v$jv, tmp $tmp entries, rt verify $ver$(grep -a 'demo: update [0-9]* ' "$log" | tail -n 1 | sed 's/^/; at boot: /')"
