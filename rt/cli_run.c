@@ -237,8 +237,8 @@ struct runflags {
 	int nvols;
 	const char *tmpfss[RT_SANDBOX_MAX_MOUNTS];      /* --tmpfs as typed */
 	int ntmpfs;
-	const char *network;    /* --network as given; NULL: none, or bridge
-				   when a port, --add-host or --dns asks for one */
+	const char *network;    /* --network as given; NULL: bridge (Docker's
+				   default) when the build has it, else none */
 	const char *ports[RT_RUN_MAX_PORTS];     /* -p as typed, then -P's */
 	int nports, publish_all;
 	const char *add_hosts[RT_RUN_MAX_ADD_HOSTS];
@@ -788,8 +788,11 @@ static int build_create(const struct rt_opts *o, struct rt_json_w *w, const stru
 	rt_json_w_key(w, "restart");
 	rt_json_w_str(w, f->restart ? f->restart : "no");
 	rt_json_w_key(w, "network");
+	/* Without bridge support, a port, --add-host or --dns still asks for
+	   bridge, which then fails with its reason rather than be ignored. */
 	rt_json_w_str(w, f->network ? f->network :
-			 f->nports || f->publish_all || f->nadd_hosts || f->ndns ? "bridge" : "none");
+			 IS_ENABLED(CONFIG_NET_BRIDGE) || f->nports || f->publish_all ||
+			 f->nadd_hosts || f->ndns ? "bridge" : "none");
 	{
 		/* -P: every port the image EXPOSEs, on a port the kernel picks. */
 		const char *ports[RT_RUN_MAX_PORTS * 2];

@@ -4,6 +4,7 @@
 # hostname, then the supervisor loop. Images dropped in the store's
 # incoming/ directory on the disk are loaded at boot when signed by a key
 # the board trusts, and refused with a console line when not.
+RT_TEST_NET=host
 . "$(dirname "$0")/../integration/lib.sh"
 . "$TOP/tests/boards/lib-guest.sh"
 . "$TOP/tests/integration/lib-sign.sh"

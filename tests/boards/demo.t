@@ -5,6 +5,7 @@
 # kernel NAT, `rt ps` and `rt logs` work at the console, a
 # killed app is restarted, poweroff stops it cleanly, and a second boot
 # finds the store intact. Times are reported as TAP comments.
+RT_TEST_NET=host
 . "$(dirname "$0")/../integration/lib.sh"
 . "$TOP/tests/boards/lib-guest.sh"
 

@@ -6,6 +6,7 @@
 # time the app must come back on exactly the version its journal says is
 # committed, `rt verify` must pass on the board and the store's tmp/ must
 # be empty. RT_UPDATE_CUTS sets the cuts per board (3).
+RT_TEST_NET=host
 . "$(dirname "$0")/../integration/lib.sh"
 . "$TOP/tests/boards/lib-guest.sh"
 

@@ -52,12 +52,20 @@ done_testing() {
 }
 
 # Every test runs as root in its own mount namespace, on a tmpfs that
-# vanishes with it: nothing it does is seen by the host.
+# vanishes with it, and in its own network namespace (containers default
+# to the bridge network: its bridge, veths and NAT rules are the test's):
+# nothing it does is seen by the host. The board tests keep the host's
+# network (RT_TEST_NET=host): they fetch guest kernels, and QEMU's user
+# networking touches no interface of the host.
 [ "$(id -u)" = 0 ] || skip_all "integration tests run as root"
 [ -x "$RT" ] || skip_all "no $RT (run make)"
 if [ -z "${RT_TEST_NS:-}" ]; then
-	RT_TEST_NS=1 exec unshare -m --propagation private sh "$0" "$@"
+	if [ "${RT_TEST_NET:-}" = host ]; then
+		RT_TEST_NS=1 exec unshare -m --propagation private sh "$0" "$@"
+	fi
+	RT_TEST_NS=1 exec unshare -m -n --propagation private sh "$0" "$@"
 fi
+[ "${RT_TEST_NET:-}" = host ] || ip link set lo up || skip_all "cannot bring up lo"
 T=$(mktemp -d /tmp/rt-test.XXXXXX)
 mount -t tmpfs -o mode=0700 rt-test "$T" || skip_all "cannot mount tmpfs"
 trap 'cleanup_test' EXIT
