@@ -43,7 +43,7 @@ flash_rt() {
 	fi
 	FLASH_RUN="not run: this build has no \`rt daemon\`"
 	if has_verb daemon && rt_daemon "$MNT/rt" "$TM/flash/$_n-run"; then
-		if $RTC run --rm "$FLASH_IMG" /bin/true >/dev/null 2>>"$B/log/errors.log"; then
+		if $RTC run --rm --network none "$FLASH_IMG" /bin/true >/dev/null 2>>"$B/log/errors.log"; then
 			FLASH_RUN="and \`rt run --rm IMAGE /bin/true\`"
 		else
 			FLASH_RUN="\`rt run IMAGE\` failed: not run"

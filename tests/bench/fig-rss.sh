@@ -46,7 +46,7 @@ rt_idle_rss() {
 	_key=$1
 	shift
 	while [ $RT_N -lt "$1" ]; do
-		if ! _e=$(first_error $RTC run -d --rootfs "$TM/in/busybox" /bin/sleep 1000000); then
+		if ! _e=$(first_error $RTC run -d --network none --rootfs "$TM/in/busybox" /bin/sleep 1000000); then
 			# What it refused, and its RSS with what it did take.
 			sleep 1
 			put "$_key.why" "$_e"

@@ -97,8 +97,8 @@ fig_start() {
 		RT1_WHY="this build has no \`rt daemon\`"
 	elif ! rt_daemon "$TM/rt1/root" "$TM/rt1/run"; then
 		RT1_WHY="\`rt daemon\` did not start: $(tail -n1 "$B/log/daemon.log" | cut -c1-100)"
-	elif _e=$(first_error $RTC run --rm --rootfs "$TM/in/busybox" /bin/true); then
-		RT1="$RTC run --rm --rootfs $TM/in/busybox /bin/true"
+	elif _e=$(first_error $RTC run --rm --network none --rootfs "$TM/in/busybox" /bin/true); then
+		RT1="$RTC run --rm --network none --rootfs $TM/in/busybox /bin/true"
 	else
 		RT1_WHY="\`rt run --rootfs\` failed: $_e"
 	fi
@@ -109,8 +109,8 @@ fig_start() {
 		RTI_WHY="this build has no \`rt load\`"
 	elif ! _e=$(first_error $RTC load -i "$TM/in/busybox-oci"); then
 		RTI_WHY="\`rt load\` of the busybox image failed: $_e"
-	elif _e=$(first_error $RTC run --rm bench/busybox:latest /bin/true); then
-		RTI="$RTC run --rm bench/busybox:latest /bin/true"
+	elif _e=$(first_error $RTC run --rm --network none bench/busybox:latest /bin/true); then
+		RTI="$RTC run --rm --network none bench/busybox:latest /bin/true"
 	else
 		RTI_WHY="\`rt run IMAGE\` failed: $_e"
 	fi
@@ -154,7 +154,9 @@ fig_start() {
 		echo "Wall time from the command to its exit, median of $n1 runs (hyperfine, in 3 rounds that alternate the commands, 1 warm-up run each), on tmpfs."
 		echo "rt runs the container through its supervisor (\`rt run --rm\` talks to \`rt daemon\` over its socket;"
 		echo "the daemon forks the container); crun, runc and lxc-execute run the same busybox rootfs"
-		echo "read-only with their default namespaces. Peak RSS is that of the command (the rt client) and its children."
+		echo "read-only with their default namespaces. rt runs with \`--network none\` (a network namespace with only"
+		echo "\`lo\`, what crun's and runc's default spec gives; rt's own default is the bridge network)."
+		echo "Peak RSS is that of the command (the rt client) and its children."
 		echo
 		row "" median min max "peak RSS" "rt ÷ this" target
 		row --- ---: ---: ---: ---: ---: ---
