@@ -14,7 +14,7 @@
  *   env = KEY=value                        repeatable (-e)
  *   memory = 64m    cpus = 0.5    pids = 100
  *   user = 1000:1000    workdir = /srv    hostname = web
- *   network = host | none | bridge         read_only = true
+ *   network = bridge (default) | host | none | NAME    read_only = true
  *   init = true | false    stop_timeout = 10    tmpfs_size = 16m
  *   cap_add = NET_ADMIN    cap_drop = ALL  repeatable
  *   tmpfs = /run:size=8m,mode=755          repeatable (--tmpfs)
