@@ -24,6 +24,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "conf.h"
 #include "cli_run.h"
 #include "container.h"
 #include "ctl.h"
@@ -326,7 +327,7 @@ static int health_ms(const char *flag, const char *v, uint32_t *out, const char 
 {
 	int64_t ns;
 
-	if (rt_client_duration(v, &ns) < 0)
+	if (rt_duration(v, &ns) < 0)
 		return rt_cli_fail(verb, RT_EXIT_RT, "invalid --%s '%s': a duration like 30s, 500ms, 1m", flag, v);
 	if ((ns > 0 && ns < 1000000) || ns / 1000000 > RT_HEALTH_MS_MAX)
 		return rt_cli_fail(verb, RT_EXIT_RT, "invalid --%s '%s': must be 0 or 1ms to 24h", flag, v);

@@ -44,11 +44,6 @@ int rt_client_opt(struct optp *p, const struct opt *opts, size_t nopts, const ch
 /* Decimal, no sign, no overflow. */
 int rt_client_u64(const char *s, uint64_t *out);
 
-/* A duration as Go (and so Docker) writes one: "30s", "500ms", "1m30s",
- * "1.5h", "0"; units ns, us, ms, s, m, h; no sign. Into nanoseconds, at
- * most about 292 years. */
-int rt_client_duration(const char *s, int64_t *ns);
-
 /* Connect to RUN/rt.sock; -1 after saying how to start a supervisor. */
 int rt_client_dial(const struct rt_opts *o, const char *verb);
 

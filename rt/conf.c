@@ -59,29 +59,94 @@ int rt_conf_name_ok(const char *name)
 	return 1;
 }
 
+static int64_t unit_ns(const char *s, size_t *len)
+{
+	static const struct { const char *name; int64_t ns; } units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 }, { "ms", 1000000 },
+		{ "s", 1000000000 }, { "m", 60000000000LL }, { "h", 3600000000000LL },
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof units / sizeof units[0]; k++) {
+		size_t n = strlen(units[k].name);
+
+		/* "m" must not take the "m" of "ms". */
+		if (!strncmp(s, units[k].name, n) && (n > 1 || s[1] < 'a' || s[1] > 'z')) {
+			*len = n;
+			return units[k].ns;
+		}
+	}
+	return -1;
+}
+
+int rt_duration(const char *s, int64_t *ns)
+{
+	int64_t total = 0;
+
+	if (!strcmp(s, "0")) {
+		*ns = 0;
+		return 0;
+	}
+	if (!*s)
+		return -1;
+	while (*s) {
+		int64_t whole = 0, frac = 0, scale = 1, u, v, f;
+		int digits = 0;
+		size_t ul;
+
+		for (; *s >= '0' && *s <= '9'; s++, digits++) {
+			if (whole > (INT64_MAX - 9) / 10)
+				return -1;
+			whole = whole * 10 + (*s - '0');
+		}
+		if (*s == '.')
+			for (s++; *s >= '0' && *s <= '9'; s++, digits++)
+				if (scale < 1000000000) {
+					frac = frac * 10 + (*s - '0');
+					scale *= 10;
+				}
+		if (!digits || (u = unit_ns(s, &ul)) < 0)
+			return -1;
+		s += ul;
+		if (whole > INT64_MAX / u)
+			return -1;
+		/* Nine decimals at most, without floating point: every unit
+		   from a second up is a multiple of 10^9, and below it the
+		   product stays under 10^18. */
+		f = u >= scale ? frac * (u / scale) : frac * u / scale;
+		v = whole * u;
+		if (f > INT64_MAX - v)
+			return -1;
+		v += f;
+		if (total > INT64_MAX - v)
+			return -1;
+		total += v;
+	}
+	*ns = total;
+	return 0;
+}
+
 int rt_conf_duration(const char *s, int64_t *ms)
 {
-	int64_t v = 0, unit = 1000;
-	const char *u = s;
+	const int64_t week = 7LL * 24 * 3600 * 1000;
+	int64_t v = 0, ns;
+	const char *d = s;
 
-	while (*u >= '0' && *u <= '9') {
-		v = v * 10 + (*u++ - '0');
-		if (v > 7LL * 24 * 3600 * 1000)
+	/* Bare digits are seconds; anything else is a Go duration. */
+	while (*d >= '0' && *d <= '9') {
+		v = v * 10 + (*d++ - '0');
+		if (v > week)
 			return -1;
 	}
-	if (u == s)
+	if (d != s && !*d) {
+		if (v * 1000 > week)
+			return -1;
+		*ms = v * 1000;
+		return 0;
+	}
+	if (rt_duration(s, &ns) < 0 || ns / 1000000 > week)
 		return -1;
-	if (!strcmp(u, "ms"))
-		unit = 1;
-	else if (!strcmp(u, "m"))
-		unit = 60000;
-	else if (!strcmp(u, "h"))
-		unit = 3600000;
-	else if (*u && strcmp(u, "s") != 0)
-		return -1;
-	if (v * unit > 7LL * 24 * 3600 * 1000)
-		return -1;
-	*ms = v * unit;
+	*ms = ns / 1000000;
 	return 0;
 }
 

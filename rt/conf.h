@@ -76,8 +76,13 @@ struct rt_conf_app {
 /* 1 when name is a valid app name (the file name without ".conf"). */
 int rt_conf_name_ok(const char *name);
 
-/* A duration: digits and an optional unit ms, s (the default), m or h,
- * at most a week. */
+/* A duration as Go (and so Docker) writes one: "30s", "500ms", "1m30s",
+ * "1.5h", "0"; units ns, us, ms, s, m, h; no sign. Into nanoseconds, at
+ * most about 292 years. For run's flags and the app files' keys. */
+int rt_duration(const char *s, int64_t *ns);
+
+/* An app file's duration: bare digits are seconds, else as rt_duration;
+ * into milliseconds, at most a week. */
 int rt_conf_duration(const char *s, int64_t *ms);
 
 /* Parse the text of app file `name` into a. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "conf.h"
 #include "container.h"
 #include "health.h"
 #include "tap.h"
@@ -24,7 +25,7 @@ static int64_t dur(const char *s)
 {
 	int64_t ns = -7;
 
-	return rt_client_duration(s, &ns) < 0 ? -1 : ns;
+	return rt_duration(s, &ns) < 0 ? -1 : ns;
 }
 
 static void durations(void)

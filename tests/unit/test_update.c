@@ -97,6 +97,9 @@ int main(void)
 	ok(rt_conf_duration("250ms", &ms) == 0 && ms == 250, "250ms");
 	ok(rt_conf_duration("30", &ms) == 0 && ms == 30000, "30 is seconds");
 	ok(rt_conf_duration("1h", &ms) == 0 && ms == 3600000, "1h");
+	ok(rt_conf_duration("1m30s", &ms) == 0 && ms == 90000, "1m30s, as run's flags take it");
+	ok(rt_conf_duration("1.5h", &ms) == 0 && ms == 5400000, "1.5h");
+	ok(rt_conf_duration("169h", &ms) < 0, "more than a week is refused");
 	ok(rt_conf_duration("", &ms) < 0 && rt_conf_duration("5x", &ms) < 0 &&
 	   rt_conf_duration("-1", &ms) < 0 && rt_conf_duration("99999999999", &ms) < 0,
 	   "empty, unknown unit, sign, too long: refused");
