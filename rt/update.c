@@ -629,6 +629,28 @@ static void on_loaded(void *arg, const char *name, const char *id)
 		rt_image_familiar(name, loaded_name, sizeof loaded_name);
 }
 
+/* What the verified signature of digest said (its trust record): 0, 1
+ * when it has none, < 0 on error. With fdp, the store's fd is left there
+ * open (when the return is >= 0) for a write that follows. */
+static int record_of(const struct rt_opts *o, const char *digest, struct rt_trust_result *tr,
+		     int *fdp, struct rt_err *e)
+{
+	uint8_t d[RT_SHA256_LEN];
+	int64_t when;
+	int fd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return rt_err_sys(e, "%s", o->root);
+	rc = rt_sha256_parse(digest, strlen(digest), d, e);
+	if (rc == 0)
+		rc = rt_trust_record_read(fd, d, tr, &when, e);
+	if (fdp && rc >= 0)
+		*fdp = fd;
+	else
+		close(fd);
+	return rc;
+}
+
 /* Bring image into the store (already there, pulled, or loaded from
  * uo->file), its signature checked by the trust policy on the way in
  * without raising the rollback record; fill v. */
@@ -637,10 +659,8 @@ static int fetch(const struct rt_opts *o, const char *image, const struct rt_upd
 {
 	struct rt_image_load_opts lo;
 	struct rt_trust_result tr;
-	uint8_t d[RT_SHA256_LEN];
 	struct rt_store s;
-	int64_t when;
-	int rc = 0, fd;
+	int rc = 0;
 
 	memset(&lo, 0, sizeof lo);
 	*bytes = 0;
@@ -673,13 +693,7 @@ static int fetch(const struct rt_opts *o, const char *image, const struct rt_upd
 	/* The version its verified signature carries (the load wrote the
 	   record); none: unsigned, which only a build that does not require
 	   signatures lets in. */
-	fd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return rt_err_sys(e, "%s", o->root);
-	rc = rt_sha256_parse(v->digest, strlen(v->digest), d, e);
-	if (rc == 0)
-		rc = rt_trust_record_read(fd, d, &tr, &when, e);
-	close(fd);
+	rc = record_of(o, v->digest, &tr, NULL, e);
 	if (rc < 0)
 		return -1;
 	if (rc == 1 && IS_ENABLED(CONFIG_REQUIRE_SIGNATURE))
@@ -691,19 +705,13 @@ static int fetch(const struct rt_opts *o, const char *image, const struct rt_upd
 static int raise_floor(const struct rt_opts *o, const struct rt_update_ver *v, struct rt_err *e)
 {
 	struct rt_trust_result tr;
-	uint8_t d[RT_SHA256_LEN];
-	int64_t when;
-	int fd, rc;
+	int fd = -1, rc;
 
-	fd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return rt_err_sys(e, "%s", o->root);
-	rc = rt_sha256_parse(v->digest, strlen(v->digest), d, e);
-	if (rc == 0)
-		rc = rt_trust_record_read(fd, d, &tr, &when, e);
+	rc = record_of(o, v->digest, &tr, &fd, e);
 	if (rc == 0)
 		rc = rt_trust_raise(fd, tr.repo, tr.version, e);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return rc < 0 ? -1 : 0;
 }
 
